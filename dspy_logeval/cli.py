@@ -1,0 +1,84 @@
+"""The `logeval` command: thin wrappers that parse options, call one engine function and print."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dspy_logeval.cli_common import console, reported_errors
+from dspy_logeval.cli_dataset import dataset_app
+from dspy_logeval.cli_lm import lm_app
+from dspy_logeval.cli_optimize import register as register_optimize_commands
+from dspy_logeval.cli_runs import register as register_run_commands
+from dspy_logeval.cli_render import EvalProgress, metrics_table
+from dspy_logeval.compiled import load_compiled
+from dspy_logeval.config import ExperimentConfig, load_config, validate_config
+from dspy_logeval.paths import RUNS_DIR
+from dspy_logeval.runner import EvalRequest, evaluate_experiment
+from dspy_logeval.runs import resolve_run
+
+app = typer.Typer(help="Measure and improve LLM-powered Kubernetes log analysis with DSPy.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(lm_app, name="lm")
+register_run_commands(app)
+register_optimize_commands(app)
+
+ConfigArg = Annotated[Path | None, typer.Argument(
+    help="Experiment YAML (configs/<id>.yaml or its id); default: configs/baseline-smollm2-t01.yaml.", show_default=False)]
+RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders go.", hidden=True)]
+
+
+def _with_overrides(config: ExperimentConfig, *, program: str | None) -> ExperimentConfig:
+    if program is None:
+        return config
+    return validate_config({**config.model_dump(mode="json"), "program": program}, source="--program")
+
+
+@app.command("evaluate")
+def evaluate_command(
+    config: ConfigArg = None,
+    program: Annotated[str | None, typer.Option(help="Override the program: predict, cot, fewshot.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset version (golden-v1) or a samples.json path.")] = None,
+    split: Annotated[str | None, typer.Option(help="all, train, dev or test (default: the config's).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Score only the first N samples.", min=1)] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight (default: the config's).", min=1)] = None,
+    cache: Annotated[bool, typer.Option(help="Reuse DSPy's cached answers (off for timed runs).")] = False,
+    resume: Annotated[str | None, typer.Option(help="Continue an interrupted run (run id or folder).")] = None,
+    compiled: Annotated[Path | None, typer.Option(help="Score a saved compiled program (artifacts/compiled/*.json).")
+                        ] = None,
+    runs_dir: RunsDirOpt = RUNS_DIR,
+) -> None:
+    """Score a program on the golden set and write a run folder (config, results, metrics, report)."""
+    if split is not None and split not in ("all", "train", "dev", "test"):
+        raise typer.BadParameter("must be all, train, dev or test", param_hint="--split")
+    with reported_errors():
+        previous = resolve_run(resume, runs_dir) if resume else None
+        cfg = (validate_config(previous.config()["config"], source=str(previous.path)) if previous
+               else _with_overrides(load_config(config), program=program))
+        module, lineage = None, None
+        if compiled is not None:
+            module, manifest = load_compiled(compiled)
+            base = load_config(config) if config else validate_config(manifest["config"], source=str(compiled))
+            cfg = base.model_copy(update={"experiment_id": f"{base.experiment_id}-compiled"})
+            lineage = {"compiled": str(compiled), "compiled_from": manifest["config"]["experiment_id"]}
+        recorded = previous.config()["dataset"] if previous else {}
+        request = EvalRequest(split=split or recorded.get("split"), dataset=dataset or recorded.get("path"),
+                              limit=limit or recorded.get("limit"), concurrency=concurrency, cache=cache)
+        with EvalProgress(description=cfg.experiment_id) as progress:
+            run = evaluate_experiment(cfg, runs_dir=runs_dir, request=request, progress=progress, resume=previous,
+                                      program=module, lineage=lineage)
+    console.print(metrics_table(run.metrics(), title=f"{cfg.experiment_id} on {run.config()['dataset']['version']}"))
+    typer.echo(f"run folder: {run.path}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Errors a user can fix. Anything else is a bug and keeps its traceback.
+
+* LogevalError
+  + ConfigError       missing/invalid YAML or field values
+  + DatasetError      missing samples.json, label not in taxonomy, sha256 mismatch
+  + ProgramNotFound   --program NAME not in programs/, unknown prompt template
+  + ModelUnavailable  llama.cpp server unreachable, died mid-run, model file missing or corrupt
+  + RunError          run folder missing, empty or not comparable
+  + ArtifactError     compiled program / prompt artifact unreadable or wrong format_version
+  + AnalysisParseError  the production LM answered, but not in the artifact's JSON schema
+  + LMRequestError    the LM server refused a production request (4xx, e.g. the logs exceed its context)
+  + LogSourceError    Loki unreachable or refused a query
+"""
+
+from __future__ import annotations
+
+
+class LogevalError(Exception):
+    """Base of every error the CLI reports as one line."""
+
+
+class ConfigError(LogevalError):
+    """Missing or invalid experiment config."""
+
+
+class DatasetError(LogevalError):
+    """Missing, malformed or tampered dataset."""
+
+
+class ProgramNotFound(LogevalError):
+    """Unknown program or prompt template name."""
+
+
+class ModelUnavailable(LogevalError):
+    """The LM server cannot be reached or the model cannot be loaded."""
+
+
+class RunError(LogevalError):
+    """A run folder that is missing, empty or cannot be used as asked."""
+
+
+class ArtifactError(LogevalError):
+    """A compiled program or prompt artifact that cannot be used."""
+
+
+class AnalysisParseError(LogevalError):
+    """The LM answered, but its text is not a JSON object in the prompt artifact's schema."""
+
+
+class LMRequestError(LogevalError):
+    """The LM server refused a request (4xx other than 429), e.g. a prompt over its context window."""
+
+
+class LogSourceError(LogevalError):
+    """Loki could not be reached or refused the query built from the request's filters."""

@@ -1,0 +1,28 @@
+"""fewshot: dspy.Predict with k labeled demos drawn (seeded) from the train split by LabeledFewShot."""
+
+from __future__ import annotations
+
+import random
+
+import dspy
+
+from signatures import LogAnalysis
+
+
+class FewShot(dspy.Module):
+    """Predict with labeled demos; `with_demos` fills them from a trainset."""
+
+    def __init__(self, signature: type[dspy.Signature] = LogAnalysis) -> None:
+        super().__init__()
+        self.analyze = dspy.Predict(signature)
+
+    def forward(self, logs: str) -> dspy.Prediction:
+        return self.analyze(logs=logs)
+
+    def with_demos(self, trainset: list[dspy.Example], *, k: int, seed: int) -> FewShot:
+        """A copy whose predictor carries K demos chosen by LabeledFewShot (seeded shuffle)."""
+        # LabeledFewShot's own sampling is fixed to Random(0); shuffle with our seed, then take the first K.
+        shuffled = list(trainset)
+        random.Random(seed).shuffle(shuffled)
+        compiled: FewShot = dspy.LabeledFewShot(k=k).compile(self, trainset=shuffled, sample=False)
+        return compiled

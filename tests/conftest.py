@@ -1,0 +1,41 @@
+"""Shared fixtures: the mini golden set, a config on it, and fake LM answers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from dspy_logeval.config import ExperimentConfig, validate_config  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI_GOLDEN = FIXTURES / "mini-golden"
+
+VALID_ANALYSIS: dict[str, Any] = {
+    "root_cause": "normal_operation",
+    "severity": "info",
+    "component": "kube-system/coredns",
+    "summary": "Nothing is wrong.",
+    "action_needed": "ignore",
+}
+
+
+def mini_config_dict(**overrides: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "experiment_id": "mini",
+        "dataset": {"version": str(MINI_GOLDEN), "split": "all"},
+        "model": {"endpoint": "http://127.0.0.1:9", "name": "fake"},
+        "program": "predict",
+        "seed": 7,
+    }
+    raw.update(overrides)
+    return raw
+
+
+@pytest.fixture
+def mini_config() -> ExperimentConfig:
+    return validate_config(mini_config_dict(), source="test")

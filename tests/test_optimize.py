@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import mini_config_dict
+from fake_lm import OracleLM
+
+from dspy_logeval.compiled import load_compiled, manifest_path
+from dspy_logeval.config import validate_config
+from dspy_logeval.dataset import load_dataset
+from dspy_logeval.errors import ArtifactError, ConfigError
+from dspy_logeval.optimize import OptimizeOptions, optimize_program
+
+
+@pytest.fixture
+def samples():  # type: ignore[no-untyped-def]
+    return load_dataset(mini_config_dict()["dataset"]["version"]).samples
+
+
+def _optimize(tmp_path: Path, samples, **opts):  # type: ignore[no-untyped-def]
+    config = validate_config(mini_config_dict(program="predict"), source="t")
+    options = OptimizeOptions(max_bootstrapped_demos=1, max_labeled_demos=1, **opts)
+    wrong = {s.id for s in samples if s.split == "test"}  # the baseline gets test wrong ...
+    return optimize_program(config, options=options, runs_dir=tmp_path / "runs", compiled_dir=tmp_path / "compiled",
+                            lm=OracleLM(samples, wrong=wrong))
+
+
+def test_optimize_saves_program_and_manifest_and_compares(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    phases: list[str] = []
+    config = validate_config(mini_config_dict(program="predict"), source="t")
+    result = optimize_program(config, options=OptimizeOptions(max_bootstrapped_demos=1, max_labeled_demos=1),
+                              runs_dir=tmp_path / "runs", compiled_dir=tmp_path / "compiled",
+                              lm=OracleLM(samples), progress=lambda phase, info: phases.append(phase))
+    assert result.compiled_path.is_file() and manifest_path(result.compiled_path).is_file()
+    manifest = json.loads(manifest_path(result.compiled_path).read_text())
+    assert manifest["program"] == "predict" and manifest["optimizer"] == "bootstrap"
+    assert set(manifest["train_ids"]) == {s.id for s in samples if s.split == "train"}
+    assert manifest["demos"] >= 1 and manifest["test_run_id"] == result.compiled_run.run_id
+    assert result.compiled_run.config()["lineage"]["compiled"] == str(result.compiled_path)
+    assert {r["split"] for r in result.compiled_run.records()} == {"test"}
+    assert result.comparison.verdict and "bootstrap" in phases and "compile" in phases
+    assert not result.baseline_reused
+
+
+def test_same_seed_same_demos_and_reload(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    first = _optimize(tmp_path / "a", samples)
+    second = _optimize(tmp_path / "b", samples)
+    assert first.manifest["demo_ids"] == second.manifest["demo_ids"]
+    program, manifest = load_compiled(first.compiled_path)
+    by_id = {s.id: s for s in samples}
+    assert None not in first.manifest["demo_ids"]
+    from dspy_logeval.dataset import render_logs
+
+    reloaded = [d["logs"] for d in program.analyze.demos]
+    assert reloaded == [render_logs(by_id[i].logs) for i in first.manifest["demo_ids"]]
+
+
+def test_identical_baseline_is_reused(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    first = _optimize(tmp_path, samples)
+    second = _optimize(tmp_path, samples)
+    assert second.baseline_reused and second.baseline.path == first.baseline.path
+
+
+def test_labeled_optimizer(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    result = _optimize(tmp_path, samples, optimizer="labeled")
+    assert result.manifest["demos"] == 1
+
+
+def test_unknown_optimizer_and_too_many_demos(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match="available: bootstrap"):
+        OptimizeOptions(optimizer="genetic")
+    config = validate_config(mini_config_dict(), source="t")
+    with pytest.raises(ConfigError, match="fewer than the 9 demos"):
+        optimize_program(config, options=OptimizeOptions(max_labeled_demos=9), runs_dir=tmp_path,
+                         compiled_dir=tmp_path / "c", lm=OracleLM(samples))
+    assert not (tmp_path / "c").exists()
+
+
+def test_interrupted_compile_writes_nothing(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    config = validate_config(mini_config_dict(), source="t")
+
+    def interrupt(phase: str, info: dict) -> None:  # type: ignore[type-arg]
+        if phase == "bootstrap":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        optimize_program(config, options=OptimizeOptions(max_bootstrapped_demos=1, max_labeled_demos=1),
+                         runs_dir=tmp_path / "runs", compiled_dir=tmp_path / "compiled", lm=OracleLM(samples),
+                         progress=interrupt)
+    assert not (tmp_path / "compiled").exists() or not list((tmp_path / "compiled").iterdir())
+
+
+def test_missing_compiled_program(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="not found"):
+        load_compiled(tmp_path / "nope.json")
