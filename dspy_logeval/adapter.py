@@ -15,8 +15,9 @@ from dspy.adapters.json_adapter import _get_structured_outputs_response_format
 # Free-text fields are bounded so a looping small model stops instead of filling max_tokens.
 STRING_LIMITS = {"summary": 200, "component": 60, "reasoning": 600}
 DEFAULT_STRING_LIMIT = 200
-# A component is `namespace/container` or a bare component name: no spaces, no label-like underscores loops.
-COMPONENT_PATTERN = "^[a-z0-9][a-z0-9.-]*(/[a-z0-9][a-z0-9.-]*)?$"
+# A component is `namespace/container` or a bare component name. llama.cpp ignores maxLength when a pattern is
+# given, so the pattern carries the length bound itself (a looping model must still stop).
+COMPONENT_PATTERN = "^[a-z0-9][a-z0-9.-]{0,29}(/[a-z0-9][a-z0-9.-]{0,29})?$"
 
 
 def response_schema(signature: type[dspy.Signature]) -> dict[str, Any]:
@@ -29,6 +30,7 @@ def response_schema(signature: type[dspy.Signature]) -> dict[str, Any]:
             prop["maxLength"] = STRING_LIMITS.get(name, DEFAULT_STRING_LIMIT)
         if name == "component":
             prop["pattern"] = COMPONENT_PATTERN
+            prop.pop("maxLength")
     schema.pop("title", None)
     return schema
 

@@ -128,6 +128,8 @@ class LogAnalyzer:
         self.prompt = prompt
         self._client = client
         self._async_client = async_client
+        self._owns_async = False
+        self._async_loop: asyncio.AbstractEventLoop | None = None
 
     def _sync(self) -> httpx.Client:
         if self._client is None:
@@ -135,8 +137,11 @@ class LogAnalyzer:
         return self._client
 
     def _async(self) -> httpx.AsyncClient:
-        if self._async_client is None:
+        # A client's pooled connections belong to the event loop that opened them: one owned client per loop.
+        loop = asyncio.get_running_loop()
+        if self._async_client is None or (self._owns_async and self._async_loop is not loop):
             self._async_client = httpx.AsyncClient(timeout=self.config.timeout)
+            self._owns_async, self._async_loop = True, loop
         return self._async_client
 
     def build_prompt(self, logs: str | Sequence[LogLine]) -> list[dict[str, str]]:
@@ -258,5 +263,7 @@ class LogAnalyzer:
             self._client.close()
 
     async def aclose(self) -> None:
+        """Close the async client (the API calls it at shutdown)."""
         if self._async_client is not None:
             await self._async_client.aclose()
+            self._async_client = None

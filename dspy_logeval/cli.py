@@ -12,8 +12,8 @@ from dspy_logeval.cli_common import console, reported_errors
 from dspy_logeval.cli_dataset import dataset_app
 from dspy_logeval.cli_lm import lm_app
 from dspy_logeval.cli_optimize import register as register_optimize_commands
-from dspy_logeval.cli_runs import register as register_run_commands
 from dspy_logeval.cli_render import EvalProgress, metrics_table
+from dspy_logeval.cli_runs import register as register_run_commands
 from dspy_logeval.compiled import load_compiled
 from dspy_logeval.config import ExperimentConfig, load_config, validate_config
 from dspy_logeval.paths import RUNS_DIR
@@ -25,10 +25,12 @@ app = typer.Typer(help="Measure and improve LLM-powered Kubernetes log analysis 
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(lm_app, name="lm")
 register_run_commands(app)
+from dspy_logeval.cli_prod import register as register_prod_commands; register_prod_commands(app)  # noqa: E402, E702, I001
 register_optimize_commands(app)
 
 ConfigArg = Annotated[Path | None, typer.Argument(
-    help="Experiment YAML (configs/<id>.yaml or its id); default: configs/baseline-smollm2-t01.yaml.", show_default=False)]
+    help="Experiment YAML (configs/<id>.yaml or its id); default: configs/baseline-smollm2-t01.yaml.",
+    show_default=False)]
 RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders go.", hidden=True)]
 
 

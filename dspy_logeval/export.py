@@ -14,11 +14,21 @@ from typing import Any
 import dspy
 
 from dspy_logeval.adapter import SchemaJSONAdapter, response_format
+from dspy_logeval.compiled import load_compiled, manifest_path
 from dspy_logeval.config import ExperimentConfig, load_config, validate_config
 from dspy_logeval.dataset import load_dataset
 from dspy_logeval.errors import ArtifactError
-from dspy_logeval.prompt_artifact import (FORMAT_VERSION, PLACEHOLDER, PromptArtifact, artifact_path, check_artifact,
-                                          next_version, now_iso, save_artifact)
+from dspy_logeval.paths import PROJECT_ROOT
+from dspy_logeval.prompt_artifact import (
+    FORMAT_VERSION,
+    PLACEHOLDER,
+    PromptArtifact,
+    artifact_path,
+    check_artifact,
+    next_version,
+    now_iso,
+    save_artifact,
+)
 from dspy_logeval.runs import resolve_run
 from programs import program_class
 from signatures import load_signature
@@ -62,9 +72,11 @@ def source_from_run(ref: str, runs_dir: Path) -> ProgramSource:
     config = validate_config(record["config"], source=str(run.path / "config.json"))
     compiled = (record.get("lineage") or {}).get("compiled")
     if compiled:
-        program = load_compiled(Path(compiled), config=config)
+        program, _ = load_compiled(_compiled_path(compiled))
     else:
-        from dspy_logeval.runner import build_program  # the runner pulls in metrics and reports: only when needed
+        from dspy_logeval.runner import (
+            build_program,  # the runner pulls in metrics and reports: only when needed
+        )
 
         dataset_ref = (record.get("dataset") or {}).get("path") or config.dataset.version
         program = build_program(config, load_dataset(dataset_ref))
@@ -76,41 +88,17 @@ def source_from_run(ref: str, runs_dir: Path) -> ProgramSource:
         "test_metrics": compact_metrics(metrics), "config": config.model_dump(mode="json")})
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The manifest saved beside a compiled program (<run_id>.manifest.json)."""
-    manifest_path = path.with_name(f"{path.stem}.manifest.json")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: no manifest beside it ({manifest_path.name}); "
-                            "compiled programs are written by `logeval optimize`") from None
-    except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{manifest_path} is not valid JSON: {exc}") from None
-    if manifest.get("format_version") != 1:
-        raise ArtifactError(f"{manifest_path} has format_version {manifest.get('format_version')!r}, expected 1")
-    return manifest  # type: ignore[no-any-return]
-
-
-def load_compiled(path: Path, *, config: ExperimentConfig | None = None) -> dspy.Module:
-    """A compiled program: its manifest's program class on its template, with the saved state loaded."""
-    if not path.is_file():
-        raise ArtifactError(f"compiled program not found: {path}")
-    manifest = read_manifest(path)
-    template = manifest.get("template") or (config.prompt.template if config else "root_cause_v1")
-    signature = load_signature(template, system_prompt=manifest.get("system_prompt"))
-    program = program_class(manifest["program"])(signature)
-    try:
-        program.load(str(path))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ArtifactError(f"{path} could not be loaded as a {manifest['program']} program: {exc}") from None
-    return program
+def _compiled_path(recorded: str) -> Path:
+    # A run records the path it was given; a relative one is relative to the checkout.
+    path = Path(recorded)
+    return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
 
 
 def source_from_compiled(path: Path) -> ProgramSource:
     """A compiled program and the provenance its manifest records."""
-    manifest = read_manifest(path)
-    config = validate_config(manifest["config"], source=str(path.with_name(f"{path.stem}.manifest.json")))
-    return ProgramSource(load_compiled(path, config=config), config, {
+    program, manifest = load_compiled(path)
+    config = validate_config(manifest["config"], source=str(manifest_path(path)))
+    return ProgramSource(program, config, {
         "source_run": manifest.get("test_run_id"), "compiled": str(path), "dataset": manifest.get("dataset") or {},
         "test_metrics": compact_metrics(manifest.get("test_metrics")), "config": config.model_dump(mode="json")})
 
@@ -147,26 +135,27 @@ def single_predictor(program: dspy.Module) -> dspy.Predict:
     if len(predictors) != 1:
         names = ", ".join(name for name, _ in predictors)
         raise ArtifactError(f"the program has {len(predictors)} predictors ({names}); an artifact holds one request")
-    return predictors[0][1]  # type: ignore[no-any-return]
+    return predictors[0][1]
 
 
 def program_messages(predictor: dspy.Predict, logs: str) -> list[dict[str, Any]]:
     """The messages the adapter builds for LOGS: exactly what the program sends."""
-    return SchemaJSONAdapter().format(predictor.signature, predictor.demos, {"logs": logs})
+    messages: list[dict[str, Any]] = SchemaJSONAdapter().format(predictor.signature, predictor.demos, {"logs": logs})
+    return messages
 
 
 def build_artifact(source: ProgramSource, *, name: str, version: int = 1) -> PromptArtifact:
     """The prompt artifact of SOURCE's program: placeholder messages, demos, schema, sampling, provenance."""
     predictor = single_predictor(source.program)
     demos = [d.toDict() if hasattr(d, "toDict") else dict(d) for d in predictor.demos]
-    artifact = PromptArtifact(
-        format_version=FORMAT_VERSION, name=name, version=version,
-        messages=program_messages(predictor, PLACEHOLDER),
-        demos=json.loads(json.dumps(demos, default=str)),
-        response_format=response_format(predictor.signature),
-        sampling=source.config.llm_config.model_dump(), model=source.config.model.name,
-        program=source.config.program, template=source.config.prompt.template,
-        provenance=source.provenance, created=now_iso())
+    artifact = PromptArtifact.model_validate({
+        "format_version": FORMAT_VERSION, "name": name, "version": version,
+        "messages": program_messages(predictor, PLACEHOLDER),
+        "demos": json.loads(json.dumps(demos, default=str)),
+        "response_format": response_format(predictor.signature),
+        "sampling": source.config.llm_config.model_dump(), "model": source.config.model.name,
+        "program": source.config.program, "template": source.config.prompt.template,
+        "provenance": source.provenance, "created": now_iso()})
     return check_artifact(artifact, where=f"export {name}")
 
 

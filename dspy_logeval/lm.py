@@ -12,8 +12,8 @@ from pathlib import Path
 import dspy
 import httpx
 
-from dspy_logeval.dataset import file_sha256
 from dspy_logeval.config import LLMConfig, ModelConfig, RuntimeConfig
+from dspy_logeval.dataset import file_sha256
 from dspy_logeval.errors import ModelUnavailable
 from dspy_logeval.lm_server import EmbeddedServer
 from dspy_logeval.models import ensure_model, known_model
@@ -94,7 +94,10 @@ def probe_schema_enforcement(base_url: str, *, timeout: float = 60.0) -> bool:
     """True when the server constrains output to a JSON schema (the answer can only be the enum's one value)."""
     body = {
         "messages": [{"role": "user", "content": "Say hello in one word."}],
-        "max_tokens": 24, "temperature": 0,
+        "max_tokens": 64, "temperature": 0,
+        # Computed from scratch, so every run's first sample starts from the same cache state whatever the server
+        # did before: llama.cpp's floats depend on how a reused prefix was batched, and runs must be reproducible.
+        "cache_prompt": False,
         "response_format": {"type": "json_schema", "json_schema": {"name": "probe", "strict": True, "schema": {
             "type": "object", "properties": {"answer": {"type": "string", "enum": [PROBE_VALUE]}},
             "required": ["answer"], "additionalProperties": False}}},

@@ -113,6 +113,11 @@ def _serve(args: argparse.Namespace) -> None:
     params.n_parallel = args.parallel
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
+    # No host-RAM prompt cache: restoring a prefix computed in another request's batches changes llama.cpp's
+    # floats, so the same config could give different answers depending on what ran before. The slot's own
+    # cache still reuses the shared instructions/demos prefix from one sample to the next.
+    params.cache_ram_mib = 0
+    params.endpoint_metrics = True  # /metrics: the server's own token and time counters (benchmarks read them)
     server = xllamacpp.Server(params)  # serves on its own threads until the process exits
     stop = {"now": False}
 

@@ -6,7 +6,6 @@ cannot inject its own query.
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime, timezone
 from typing import Any

@@ -180,10 +180,10 @@ def _endpoint_of(analyzer: LogAnalyzer, model: ModelConfig) -> Endpoint:
 def _compare(dspy_records: list[dict[str, Any]], prod_records: list[dict[str, Any]],
              config: ExperimentConfig) -> ParityReport:
     same = [a["predicted"] == b["predicted"] and a["error_kind"] == b["error_kind"]
-            for a, b in zip(dspy_records, prod_records)]
+            for a, b in zip(dspy_records, prod_records, strict=True)]
     mismatches = [{"sample_id": a["sample_id"], "dspy": a["predicted"] or a["error"],
                    "production": b["predicted"] or b["error"]}
-                  for a, b, ok in zip(dspy_records, prod_records, same) if not ok]
+                  for a, b, ok in zip(dspy_records, prod_records, same, strict=True) if not ok]
 
     def scored(records: list[dict[str, Any]]) -> dict[str, float]:
         return _pick(compute_metrics(records, weights=config.metrics.weights, seed=config.seed))

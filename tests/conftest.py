@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ["COLUMNS"] = "200"  # rich tables in CliRunner output are not cut at 80 columns
 
 from dspy_logeval.config import ExperimentConfig, validate_config  # noqa: E402
 

@@ -1,4 +1,8 @@
-"""End-to-end on the real embedded llama.cpp model (SmolLM2-135M): what a 135M model can do, not its accuracy."""
+"""End-to-end on the real embedded llama.cpp model (SmolLM2-135M): what a 135M model can do, not its accuracy.
+
+Two short runs of the baseline are made once per module; the run-level commands (compare, leaderboard,
+report, export-metrics) then work on those real run folders.
+"""
 
 from __future__ import annotations
 
@@ -12,43 +16,110 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from dspy_logeval.cli import app
-from dspy_logeval.config import load_config
 from dspy_logeval.lm_server import free_port, port_in_use
-from dspy_logeval.runner import EvalRequest, evaluate_experiment
 from dspy_logeval.taxonomy import load_taxonomy
 
 pytestmark = pytest.mark.real_lm
 BASELINE = "configs/baseline-smollm2-t01.yaml"
+runner = CliRunner()
 
 
-def test_evaluate_command_on_embedded_model(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["evaluate", BASELINE, "--limit", "3", "--runs-dir", str(tmp_path / "runs")])
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
-    assert "root cause exact match" in result.output and "run folder:" in result.output
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    records = [json.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines()]
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    runs = tmp_path_factory.mktemp("real") / "runs"
+    for _ in range(2):
+        invoke("evaluate", BASELINE, "--limit", "3", "--runs-dir", str(runs))
+    return runs
+
+
+def _runs(runs_dir: Path) -> list[Path]:
+    return sorted(p for p in runs_dir.iterdir() if p.is_dir())
+
+
+def _records(run: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+
+
+def test_evaluate_writes_a_full_run_folder(runs_dir: Path) -> None:
+    run = _runs(runs_dir)[0]
     tax = load_taxonomy()
+    records = _records(run)
     assert len(records) == 3
     for record in records:
         assert record["error"] is None and record["prompt_tokens"] > 0 and record["latency_ms"] > 0
         assert record["predicted"]["root_cause"] in tax.root_causes
         assert record["predicted"]["severity"] in tax.severities
         assert record["predicted"]["action_needed"] in tax.actions
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["quality"]["parse_failure_rate"] == 0.0
-    config = json.loads((run_dir / "config.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["quality"]["parse_failure_rate"] == 0.0 and metrics["n_samples"] == 3
+    config = json.loads((run / "config.json").read_text())
     assert config["schema_enforced"] is True and len(config["model_sha256"]) == 64
-    assert config["dataset"]["version"] == "golden-v1" and (run_dir / "report.html").stat().st_size > 1000
+    assert config["dataset"]["version"] == "golden-v1" and len(config["dataset"]["sha256"]) == 64
+    assert (run / "report.html").stat().st_size > 1000 and (run / "summary.md").is_file()
 
 
-def test_same_config_twice_gives_identical_predictions(tmp_path: Path) -> None:
-    config = load_config(BASELINE)
-    runs = [evaluate_experiment(config, runs_dir=tmp_path, request=EvalRequest(limit=3)) for _ in range(2)]
-    first, second = ([r["predicted"] for r in run.records()] for run in runs)
-    assert first == second
+def test_same_config_twice_gives_identical_predictions(runs_dir: Path) -> None:
+    first, second = (_records(run) for run in _runs(runs_dir))
+    assert [r["predicted"] for r in first] == [r["predicted"] for r in second]
+
+
+def test_compare_two_identical_runs(runs_dir: Path) -> None:
+    first, second = _runs(runs_dir)
+    output = invoke("compare", str(first), str(second), "--markdown", "--runs-dir", str(runs_dir))
+    assert "no significant difference" in output.lower()
+
+
+def test_leaderboard_report_and_export_metrics(runs_dir: Path) -> None:
+    output = invoke("leaderboard", "--runs-dir", str(runs_dir))
+    rows = json.loads((runs_dir.parent / "leaderboard.json").read_text())["rows"]
+    assert "Leaderboard" in output and len(rows) == 2
+    assert {row["experiment_id"] for row in rows} == {"baseline-smollm2-t01"}
+    run = _runs(runs_dir)[0]
+    invoke("report", str(run), "--runs-dir", str(runs_dir))
+    text = invoke("export-metrics", "--all", "--format", "prometheus", "--runs-dir", str(runs_dir))
+    names = {family.name for family in text_string_to_metric_families(text)}
+    assert any("composite" in name for name in names)
+
+
+def test_optimize_tiny_budget_then_reload_reproduces(tmp_path: Path) -> None:
+    runs, compiled = tmp_path / "runs", tmp_path / "compiled"
+    output = invoke("optimize", "configs/predict-smollm2.yaml", "--max-bootstrapped-demos", "1",
+                    "--max-labeled-demos", "1", "--train-limit", "3", "--test-limit", "2",
+                    "--runs-dir", str(runs), "--compiled-dir", str(compiled))
+    assert "verdict:" in output
+    (saved,) = compiled.glob("*-bootstrap.json")
+    compiled_run = next(p for p in runs.iterdir() if "-bootstrap" in p.name)
+    invoke("evaluate", "--compiled", str(saved), "--split", "test", "--limit", "2", "--runs-dir", str(runs))
+    reloaded_run = next(p for p in runs.iterdir() if p.name.endswith("-compiled"))
+    assert [r["predicted"] for r in _records(reloaded_run)] == [r["predicted"] for r in _records(compiled_run)]
+
+
+def test_sweep_two_configs(tmp_path: Path) -> None:
+    output = invoke("sweep", "configs/predict-smollm2.yaml", "configs/structured-smollm2.yaml", "--limit", "1",
+                    "--runs-dir", str(tmp_path / "runs"))
+    assert "predict-smollm2" in output and "structured-smollm2" in output
+
+
+def test_lm_list_and_pull() -> None:
+    assert "SmolLM2-135M" in invoke("lm", "list")
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf" in invoke("lm", "pull")
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def test_lm_serve_answers_and_stops_on_ctrl_c() -> None:
@@ -57,7 +128,7 @@ def test_lm_serve_answers_and_stops_on_ctrl_c() -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
     try:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not port_in_use(port):
+        while time.monotonic() < deadline and not _healthy(port):
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             time.sleep(0.3)
         response = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=60, json={

@@ -6,13 +6,13 @@ from typing import Any
 
 import dspy
 import pytest
+from conftest import VALID_ANALYSIS, mini_config_dict
 from dspy.utils.dummies import DummyLM
 
 from dspy_logeval.config import ExperimentConfig, validate_config
 from dspy_logeval.errors import ProgramNotFound
 from dspy_logeval.runner import EvalRequest, RunStopped, evaluate_experiment
 from dspy_logeval.runs import RunFolder
-from conftest import VALID_ANALYSIS, mini_config_dict
 
 OOM = VALID_ANALYSIS | {"root_cause": "container_oom_killed", "severity": "error",
                         "component": "log-analyzer/api", "action_needed": "increase_resources"}

@@ -1,0 +1,94 @@
+"""Benchmark: the baseline on golden-v1 through `evaluate` vs plain dspy.Evaluate, on one embedded server.
+
+Prints wall time, samples/s, the server's own prompt/generation throughput (from llama.cpp's /metrics),
+cached prompt tokens, harness overhead (wall minus server time) and the ratio ours/plain.
+
+    python benchmarks/bench_evaluate.py [--config configs/baseline-smollm2-t01.yaml] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import dspy
+import httpx
+
+from dspy_logeval.adapter import SchemaJSONAdapter
+from dspy_logeval.config import load_config
+from dspy_logeval.dataset import load_dataset
+from dspy_logeval.examples import to_examples
+from dspy_logeval.lm import build_lm, open_endpoint
+from dspy_logeval.metrics import composite_metric
+from dspy_logeval.runner import EvalRequest, build_program, evaluate_experiment, select_samples
+
+COUNTERS = ("prompt_tokens_total", "prompt_seconds_total", "tokens_predicted_total", "tokens_predicted_seconds_total")
+
+
+def server_counters(base_url: str) -> dict[str, float]:
+    text = httpx.get(f"{base_url}/metrics", timeout=10).text
+    values = {}
+    for name in COUNTERS:
+        match = re.search(rf"^llamacpp:{name}\s+([0-9.e+-]+)$", text, re.MULTILINE)
+        values[name] = float(match.group(1)) if match else 0.0
+    return values
+
+
+def measure(label: str, base_url: str, work: callable, n: int) -> dict[str, float]:  # type: ignore[valid-type]
+    before = server_counters(base_url)
+    started = time.perf_counter()
+    work()
+    wall = time.perf_counter() - started
+    after = server_counters(base_url)
+    delta = {k: after[k] - before[k] for k in COUNTERS}
+    server = delta["prompt_seconds_total"] + delta["tokens_predicted_seconds_total"]
+    row = {"wall_s": wall, "samples_per_s": n / wall, "server_s": server, "overhead_s": wall - server,
+           "overhead_pct": 100 * (wall - server) / wall,
+           "prompt_tok_per_s": delta["prompt_tokens_total"] / max(delta["prompt_seconds_total"], 1e-9),
+           "gen_tok_per_s": delta["tokens_predicted_total"] / max(delta["tokens_predicted_seconds_total"], 1e-9),
+           "prompt_tokens_processed": delta["prompt_tokens_total"]}
+    print(f"{label:>6}: wall {wall:7.1f} s  {row['samples_per_s']:.3f} samples/s  server {server:7.1f} s  "
+          f"overhead {row['overhead_s']:5.1f} s ({row['overhead_pct']:.1f}%)  server throughput "
+          f"{row['prompt_tok_per_s']:.0f} prompt tok/s, {row['gen_tok_per_s']:.0f} gen tok/s, "
+          f"{delta['prompt_tokens_total']:.0f} prompt tokens processed")
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/baseline-smollm2-t01.yaml")
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args()
+    config = load_config(args.config)
+    dataset = load_dataset(config.dataset.version)
+    samples = select_samples(dataset, config.dataset.split, args.limit)
+    program = build_program(config, dataset)
+    with open_endpoint(config.model) as endpoint, tempfile.TemporaryDirectory() as tmp:
+        lm = build_lm(endpoint, config.llm_config, config.runtime)
+        with dspy.context(lm=lm, adapter=SchemaJSONAdapter()):
+            program(logs=to_examples(samples[:1])[0].logs)  # warm the shared prefix for both passes
+        holder = {}
+
+        def ours() -> None:
+            holder["run"] = evaluate_experiment(config, runs_dir=Path(tmp), endpoint=endpoint, program=program,
+                                                request=EvalRequest(limit=args.limit))
+
+        def plain() -> None:
+            with dspy.context(lm=lm, adapter=SchemaJSONAdapter()):
+                dspy.Evaluate(devset=to_examples(samples), metric=composite_metric(config.metrics.weights),
+                              num_threads=config.model.parallel, display_progress=False)(program)
+
+        print(f"{len(samples)} samples, {config.experiment_id}, {config.model.parallel} slot(s)")
+        a = measure("ours", endpoint.base_url, ours, len(samples))
+        b = measure("plain", endpoint.base_url, plain, len(samples))
+        metrics = holder["run"].metrics()["performance"]
+        print(f"ours/plain wall ratio: {a['wall_s'] / b['wall_s']:.3f}   "
+              f"cached prompt tokens (ours): {metrics.get('cached_tokens', 0):,} of {metrics['prompt_tokens']:,}   "
+              f"wall / server time (ours): {a['wall_s'] / a['server_s']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
