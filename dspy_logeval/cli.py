@@ -12,11 +12,14 @@ from dspy_logeval.cli_common import console, reported_errors
 from dspy_logeval.cli_dataset import dataset_app
 from dspy_logeval.cli_lm import lm_app
 from dspy_logeval.cli_optimize import register as register_optimize_commands
+from dspy_logeval.cli_prod import register as register_prod_commands
 from dspy_logeval.cli_render import EvalProgress, metrics_table
 from dspy_logeval.cli_runs import register as register_run_commands
 from dspy_logeval.compiled import load_compiled
 from dspy_logeval.config import ExperimentConfig, load_config, validate_config
-from dspy_logeval.paths import RUNS_DIR
+from dspy_logeval.parity import evaluate_production
+from dspy_logeval.paths import PROMPTS_DIR, RUNS_DIR
+from dspy_logeval.prompt_artifact import load_artifact
 from dspy_logeval.runner import EvalRequest, evaluate_experiment
 from dspy_logeval.runs import resolve_run
 
@@ -25,8 +28,8 @@ app = typer.Typer(help="Measure and improve LLM-powered Kubernetes log analysis 
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(lm_app, name="lm")
 register_run_commands(app)
-from dspy_logeval.cli_prod import register as register_prod_commands; register_prod_commands(app)  # noqa: E402, E702, I001
 register_optimize_commands(app)
+register_prod_commands(app)
 
 ConfigArg = Annotated[Path | None, typer.Argument(
     help="Experiment YAML (configs/<id>.yaml or its id); default: configs/baseline-smollm2-t01.yaml.",
@@ -52,11 +55,21 @@ def evaluate_command(
     resume: Annotated[str | None, typer.Option(help="Continue an interrupted run (run id or folder).")] = None,
     compiled: Annotated[Path | None, typer.Option(help="Score a saved compiled program (artifacts/compiled/*.json).")
                         ] = None,
+    analyzer: Annotated[str, typer.Option(help="dspy (the program) or production (LogAnalyzer on --prompt).")
+                        ] = "dspy",
+    prompt: Annotated[str | None, typer.Option(help="Prompt artifact for --analyzer production.")] = None,
     runs_dir: RunsDirOpt = RUNS_DIR,
+    prompts_dir: Annotated[Path, typer.Option("--prompts-dir", hidden=True)] = PROMPTS_DIR,
 ) -> None:
     """Score a program on the golden set and write a run folder (config, results, metrics, report)."""
     if split is not None and split not in ("all", "train", "dev", "test"):
         raise typer.BadParameter("must be all, train, dev or test", param_hint="--split")
+    if analyzer not in ("dspy", "production") or (analyzer == "production") != (prompt is not None):
+        raise typer.BadParameter("use --analyzer production together with --prompt NAME", param_hint="--analyzer")
+    if prompt is not None:
+        _evaluate_production(prompt, dataset=dataset, split=split, limit=limit, runs_dir=runs_dir,
+                             prompts_dir=prompts_dir)
+        return
     with reported_errors():
         previous = resolve_run(resume, runs_dir) if resume else None
         cfg = (validate_config(previous.config()["config"], source=str(previous.path)) if previous
@@ -74,6 +87,15 @@ def evaluate_command(
             run = evaluate_experiment(cfg, runs_dir=runs_dir, request=request, progress=progress, resume=previous,
                                       program=module, lineage=lineage)
     console.print(metrics_table(run.metrics(), title=f"{cfg.experiment_id} on {run.config()['dataset']['version']}"))
+    typer.echo(f"run folder: {run.path}")
+
+
+def _evaluate_production(prompt: str, *, dataset: str | None, split: str | None, limit: int | None,
+                         runs_dir: Path, prompts_dir: Path) -> None:
+    with reported_errors():
+        artifact = load_artifact(prompt, prompts_dir)
+        run = evaluate_production(artifact, runs_dir=runs_dir, dataset=dataset, split=split or "test", limit=limit)
+    console.print(metrics_table(run.metrics(), title=f"production {artifact.name} v{artifact.version}"))
     typer.echo(f"run folder: {run.path}")
 
 

@@ -1,4 +1,4 @@
-"""`logeval export | evaluate-production | promote | prompts | serve`: the way from a run to production traffic."""
+"""`logeval export | promote | prompts | serve`: the way from a run to production traffic."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from rich.table import Table
 from dspy_logeval import export
 from dspy_logeval.api import Limits, create_app
 from dspy_logeval.cli_common import console, reported_errors
-from dspy_logeval.cli_render import metrics_table
 from dspy_logeval.config import ModelConfig
 from dspy_logeval.errors import ConfigError
-from dspy_logeval.parity import ParityReport, evaluate_production, production_analyzer, verify_parity
+from dspy_logeval.parity import ParityReport, production_analyzer, verify_parity
 from dspy_logeval.paths import LEADERBOARD_PATH, PROMPTS_DIR, RUNS_DIR
 from dspy_logeval.promotion import list_prompts, production_artifact, promote
 from dspy_logeval.prompt_artifact import load_artifact
@@ -66,24 +65,6 @@ def _print_parity(report: ParityReport) -> None:
     for miss in report.mismatches[:5]:
         typer.echo(f"differs: {miss['sample_id']}: dspy={miss['dspy']} production={miss['production']}")
     typer.echo(f"identical predictions: {report.identical}/{report.n} ({report.identical_share:.1%})")
-
-
-def evaluate_production_command(
-    prompt: Annotated[str, typer.Argument(help="Prompt artifact name (artifacts/prompts/NAME.json).")],
-    dataset: DatasetOpt = None,
-    split: SplitOpt = "test",
-    limit: LimitOpt = None,
-    endpoint: EndpointOpt = None,
-    prompts_dir: PromptsDirOpt = PROMPTS_DIR,
-    runs_dir: RunsDirOpt = RUNS_DIR,
-) -> None:
-    """Score a prompt artifact through the production analyzer (no DSPy) and write a normal run folder."""
-    with reported_errors():
-        artifact = load_artifact(prompt, prompts_dir)
-        run = evaluate_production(artifact, runs_dir=runs_dir, dataset=dataset, split=split, limit=limit,
-                                  endpoint=endpoint)
-    console.print(metrics_table(run.metrics(), title=f"production {artifact.name} v{artifact.version}"))
-    typer.echo(f"run folder: {run.path}")
 
 
 def promote_command(
@@ -147,9 +128,8 @@ def _model_config(endpoint: str, name: str) -> ModelConfig:
 
 
 def register(app: typer.Typer) -> None:
-    """Add export, evaluate-production, promote, prompts and serve to APP."""
+    """Add export, promote, prompts and serve to APP."""
     app.command("export")(export_command)
-    app.command("evaluate-production")(evaluate_production_command)
     app.command("promote")(promote_command)
     app.command("prompts")(prompts_command)
     app.command("serve")(serve_command)

@@ -122,7 +122,8 @@ def test_other_format_version_is_refused_in_one_line(tmp_path: Path) -> None:
     _write_variant(tmp_path, lambda raw: raw.update(format_version=2))
     with pytest.raises(ArtifactError, match="format_version 2, this analyzer reads 1"):
         load_artifact("v", tmp_path)
-    result = CliRunner().invoke(app, ["evaluate-production", "v", "--prompts-dir", str(tmp_path)])
+    args = ["evaluate", "--analyzer", "production", "--prompt", "v", "--prompts-dir", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 1 and "format_version 2" in result.output and "Traceback" not in result.output
 
 

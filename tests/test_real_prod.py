@@ -73,3 +73,47 @@ def test_api_on_the_embedded_model(tmp_path: Path, endpoint: Endpoint, record_pr
     record_property("injection_answer", json.dumps(answers["injection"]))  # type: ignore[operator]
     print(f"oom answer: {answers['oom']}\ninjection answer: {answers['injection']}")
     assert "logeval_analyze_requests_total" in metrics_text
+
+
+def test_cli_promote_serve_and_production_evaluate(tmp_path: Path) -> None:
+    """export → promote → prompts → `logeval serve` (uvicorn, embedded LM) → POST /v1/analyze → Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from dspy_logeval.lm_server import free_port
+
+    prompts, runs = str(tmp_path / "prompts"), str(tmp_path / "runs")
+    runner = CliRunner()
+    for args in (["export", "--template", "root_cause_v1", "--name", "prod", "--prompts-dir", prompts],
+                 ["promote", "prod", "--prompts-dir", prompts]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    listing = runner.invoke(app, ["prompts", "--prompts-dir", prompts])
+    assert listing.exit_code == 0 and "prod" in listing.output
+    result = runner.invoke(app, ["evaluate", "--analyzer", "production", "--prompt", "prod", "--dataset", DATASET,
+                                 "--split", SPLIT, "--limit", "2", "--prompts-dir", prompts, "--runs-dir", runs])
+    assert result.exit_code == 0 and "run folder:" in result.output, result.output
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "dspy_logeval.cli", "serve", "--port", str(port),
+                             "--prompts-dir", prompts], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ})
+    try:
+        deadline, ready = time.monotonic() + 120, False
+        while time.monotonic() < deadline and not ready:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        response = httpx.post(f"http://127.0.0.1:{port}/v1/analyze", json={"logs": OOM_LINES}, timeout=120)
+        assert response.status_code == 200, response.text
+        assert response.json()["prompt"]["name"] == "prod"
+        assert httpx.post(f"http://127.0.0.1:{port}/v1/analyze", json={"logs": []}, timeout=30).status_code == 422
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
