@@ -73,16 +73,9 @@ def _taxonomy_labels() -> dict[str, tuple[str, ...]]:
     return {name: getattr(tax, attr) for name, attr in LABEL_FIELDS.items()}
 
 
-class LLMConfig(BaseModel):
-    """Sampling parameters plus how long to wait and how often to retry."""
+class LLMConfig(Sampling):
+    """The artifact's sampling parameters plus how long to wait and how often to retry."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=320, ge=1)
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    frequency_penalty: float = 0.0
-    presence_penalty: float = 0.0
-    seed: int = 42
     timeout: float = Field(default=120.0, gt=0)
     """Seconds before one request is abandoned."""
     retries: int = Field(default=2, ge=0, le=10)

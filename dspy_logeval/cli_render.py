@@ -14,6 +14,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from dspy_logeval.cli_common import console
+
 
 def _pct(metrics: dict[str, Any], key: str) -> str:
     group, name = key.split(".")
@@ -51,10 +53,13 @@ def metrics_table(metrics: dict[str, Any], *, title: str = "") -> Table:
 class EvalProgress:
     """A progress bar with done/total, rate, ETA and running root-cause accuracy; a callback for the runner."""
 
-    def __init__(self, *, description: str = "evaluating") -> None:
+    def __init__(self, *, description: str = "evaluating", plain_every: int = 10) -> None:
+        # Off a terminal (CI logs, pipes) the bar cannot redraw: print a plain line every PLAIN_EVERY samples.
+        self.plain = not console.is_terminal
+        self.description, self.plain_every = description, plain_every
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[rate]}"), TextColumn("acc {task.fields[acc]}"),
-                                 TimeElapsedColumn(), TimeRemainingColumn())
+                                 TimeElapsedColumn(), TimeRemainingColumn(), console=console)
         self.task = self.progress.add_task(description, total=None, rate="", acc="-")
         self.done = self.correct = 0
 
@@ -65,10 +70,16 @@ class EvalProgress:
         elapsed = self.progress.tasks[0].elapsed or 1e-9
         self.progress.update(self.task, advance=1, acc=f"{self.correct / self.done:.1%}",
                              rate=f"{self.done / elapsed:.2f}/s")
+        if self.plain and (self.done % self.plain_every == 0 or self.done == total):
+            eta = (total - self.done) * elapsed / self.done
+            console.print(f"{self.description}: {self.done}/{total} ({self.done / elapsed:.2f}/s, "
+                          f"acc {self.correct / self.done:.1%}, ETA {eta / 60:.1f} min)", highlight=False)
 
     def __enter__(self) -> EvalProgress:
-        self.progress.start()
+        if not self.plain:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if not self.plain:
+            self.progress.stop()

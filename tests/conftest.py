@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,16 @@ VALID_ANALYSIS: dict[str, Any] = {
     "summary": "Nothing is wrong.",
     "action_needed": "ignore",
 }
+
+
+def mini_raw() -> list[dict[str, Any]]:
+    """The mini golden set's samples as raw dicts, to break in tests."""
+    return json.loads((MINI_GOLDEN / "samples.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def write_json(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
 
 
 def mini_config_dict(**overrides: Any) -> dict[str, Any]:

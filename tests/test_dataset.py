@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
+from conftest import MINI_GOLDEN as MINI
+from conftest import mini_raw as _mini_raw
+from conftest import write_json as _write
 
 from dspy_logeval.dataset import (
     Sample,
@@ -19,17 +21,6 @@ from dspy_logeval.dataset import (
     resolve_dataset_path,
 )
 from dspy_logeval.errors import DatasetError
-
-MINI = Path(__file__).parent / "fixtures" / "mini-golden"
-
-
-def _mini_raw() -> list[dict[str, Any]]:
-    return json.loads((MINI / "samples.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-def _write(path: Path, data: Any) -> Path:
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
 
 
 def test_mini_golden_loads_with_its_frozen_checksum() -> None:

@@ -9,21 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import MINI_GOLDEN as MINI
+from conftest import mini_raw as _mini_raw
+from conftest import write_json as _write
 
 from dspy_logeval.dataset import file_sha256, load_dataset
 from dspy_logeval.dataset_freeze import assign_splits, build_metadata, combine_sources, freeze_version
 from dspy_logeval.errors import DatasetError
-
-MINI = Path(__file__).parent / "fixtures" / "mini-golden"
-
-
-def _mini_raw() -> list[dict[str, Any]]:
-    return json.loads((MINI / "samples.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-def _write(path: Path, data: Any) -> Path:
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
 
 
 def _stubs(sizes: dict[str, int]) -> list[dict[str, Any]]:
