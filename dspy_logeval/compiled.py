@@ -60,6 +60,8 @@ def load_compiled(path: Path) -> tuple[dspy.Module, dict[str, Any]]:
         signature = load_signature(manifest["template"], system_prompt=manifest.get("system_prompt"))
         program = program_class(manifest["program"])(signature)
         program.load(str(path))
+        if hasattr(program, "k"):  # knn: how many neighbours is configuration, not predictor state
+            program.k = manifest.get("config", {}).get("fewshot_k", program.k)
     except LogevalError:
         raise
     except (KeyError, ValueError, json.JSONDecodeError) as exc:

@@ -122,12 +122,14 @@ def _endpoints(config: ExperimentConfig, teacher: ExperimentConfig | None, *, lm
 def _manifest(config: ExperimentConfig, options: OptimizeOptions, dataset: Dataset, compiled: dspy.Module, *,
               train: list[dspy.Example], dev: list[dspy.Example], teacher: ExperimentConfig | None,
               threshold: float) -> dict[str, Any]:
-    demos = [d for p in compiled.predictors() for d in p.demos]
+    demos = [d for name, p in compiled.named_predictors() if name != "pool" for d in p.demos]
+    pool = [d for name, p in compiled.named_predictors() if name == "pool" for d in p.demos]
     by_logs = {e.logs: e.sample_id for e in train}  # bootstrapped traces keep the inputs, not the sample id
-    return {"program": config.program, "template": config.prompt.template,
+    program = "knn" if options.optimizer == "knn" else config.program
+    return {"program": program, "template": config.prompt.template,
             "system_prompt": config.prompt.system_prompt, "optimizer": options.optimizer,
             "optimizer_params": {**asdict(options), "threshold": threshold},
-            "demos": len(demos), "demo_ids": [by_logs.get(d.get("logs")) for d in demos],
+            "demos": len(demos) or getattr(compiled, "k", 0), "retrieval_pool": len(pool), "demo_ids": [by_logs.get(d.get("logs")) for d in demos],
             "train_ids": [e.sample_id for e in train], "dev_ids": [e.sample_id for e in dev],
             "seed": options.seed, "dataset": {"version": dataset.version, "sha256": dataset.sha256},
             "config": config.model_dump(mode="json"),

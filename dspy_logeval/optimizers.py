@@ -10,8 +10,9 @@ from typing import Any
 import dspy
 
 from dspy_logeval.errors import ConfigError
+from programs.knn import KNN
 
-OPTIMIZERS = ("bootstrap", "random-search", "labeled", "mipro")
+OPTIMIZERS = ("bootstrap", "random-search", "labeled", "knn", "mipro")
 Notify = Callable[[str, dict[str, Any]], None]
 
 
@@ -61,6 +62,10 @@ def compile_program(student: dspy.Module, options: OptimizeOptions, *, trainset:
     tracked = ProgressMetric(metric, notify, total=len(trainset), wanted=options.max_bootstrapped_demos)
     demos = {"max_bootstrapped_demos": options.max_bootstrapped_demos,
              "max_labeled_demos": options.max_labeled_demos}
+    if options.optimizer == "knn":
+        # Like dspy.KNNFewShot (labeled neighbours as demos per input), but a program DSPy can save and reload.
+        signature = student.predictors()[-1].signature
+        return KNN(signature).with_pool(trainset, k=options.max_labeled_demos)
     if options.optimizer == "labeled":
         return dspy.LabeledFewShot(k=options.max_labeled_demos).compile(student, trainset=trainset, sample=False)
     if options.optimizer == "bootstrap":

@@ -15,7 +15,7 @@ import dspy
 from dspy_logeval.adapter import SchemaJSONAdapter
 from dspy_logeval.config import ExperimentConfig
 from dspy_logeval.dataset import Dataset, Sample, load_dataset
-from dspy_logeval.errors import LogevalError, ModelUnavailable, RunError
+from dspy_logeval.errors import DatasetError, LogevalError, ModelUnavailable, RunError
 from dspy_logeval.examples import to_examples
 from dspy_logeval.leaderboard import rebuild_leaderboard
 from dspy_logeval.lm import Endpoint, build_lm, open_endpoint, probe_schema_enforcement
@@ -48,12 +48,16 @@ class EvalRequest:
 
 
 def build_program(config: ExperimentConfig, dataset: Dataset) -> dspy.Module:
-    """The config's program on its prompt template; fewshot takes its demos from the train split."""
+    """The config's program on its prompt template; fewshot and knn take their demos from the train split."""
     signature = load_signature(config.prompt.template, system_prompt=config.prompt.system_prompt)
     program = program_class(config.program)(signature)
-    if config.program == "fewshot":
-        train = [s for s in dataset.samples if s.split == "train"] or dataset.samples
-        program = program.with_demos(to_examples(train), k=config.fewshot_k, seed=config.seed)
+    if config.program in ("fewshot", "knn"):
+        train = [s for s in dataset.samples if s.split == "train"]
+        if not train:
+            raise DatasetError(f"{dataset.path} has no train split to take {config.program} demos from")
+        if config.program == "fewshot":
+            return program.with_demos(to_examples(train), k=config.fewshot_k, seed=config.seed)
+        return program.with_pool(to_examples(train), k=config.fewshot_k)
     return program
 
 

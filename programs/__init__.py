@@ -9,9 +9,10 @@ import dspy
 from dspy_logeval.errors import ProgramNotFound
 from programs.cot import CoT
 from programs.fewshot import FewShot
+from programs.knn import KNN
 from programs.predict import Predict
 
-PROGRAMS: dict[str, Callable[..., dspy.Module]] = {"predict": Predict, "cot": CoT, "fewshot": FewShot}
+PROGRAMS: dict[str, Callable[..., dspy.Module]] = {"predict": Predict, "cot": CoT, "fewshot": FewShot, "knn": KNN}
 
 
 def program_class(name: str) -> Callable[..., dspy.Module]:
@@ -22,4 +23,4 @@ def program_class(name: str) -> Callable[..., dspy.Module]:
         raise ProgramNotFound(f"unknown program {name!r}; available: {', '.join(sorted(PROGRAMS))}") from None
 
 
-__all__ = ["PROGRAMS", "CoT", "FewShot", "Predict", "program_class"]
+__all__ = ["KNN", "PROGRAMS", "CoT", "FewShot", "Predict", "program_class"]
