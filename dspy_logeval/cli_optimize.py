@@ -34,9 +34,11 @@ class _OptimizeProgress:
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "bootstrap":
             rate = info["passed"] / max(info["evaluated"], 1)
+            text = f"demos {min(info['passed'], info['wanted'])}/{info['wanted']}, pass {rate:.0%}"
             self.progress.update(self.task, description="bootstrap", total=info["total"],
-                                 completed=info["evaluated"],
-                                 info=f"demos {min(info['passed'], info['wanted'])}/{info['wanted']}, pass {rate:.0%}")
+                                 completed=info["evaluated"], info=text)
+            if not console.is_terminal and info["evaluated"] % 10 == 0:  # no live bar in CI logs
+                console.print(f"bootstrap: {info['evaluated']}/{info['total']} train examples, {text}")
         else:
             self.progress.console.print(f"[bold]{phase}[/] " + " ".join(f"{k}={v}" for k, v in info.items()))
 
