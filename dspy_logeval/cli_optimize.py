@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dspy_logeval.cli_common import console, reported_errors
 from dspy_logeval.cli_render import EvalProgress, metrics_table
-from dspy_logeval.cli_runs import comparison_table, leaderboard_table
+from dspy_logeval.cli_runs import leaderboard_table, print_comparison
 from dspy_logeval.config import load_config, validate_config
 from dspy_logeval.errors import ConfigError
 from dspy_logeval.leaderboard import rebuild_leaderboard, sort_rows
@@ -81,11 +81,10 @@ def optimize_command(
             result = optimize_program(cfg, options=options, runs_dir=runs_dir, compiled_dir=compiled_dir,
                                       teacher=teacher_cfg, progress=progress)
     console.print(metrics_table(result.compiled_run.metrics(), title=f"compiled: {result.compiled_run.run_id}"))
-    console.print(comparison_table(result.comparison))
     reused = " (reused)" if result.baseline_reused else ""
     typer.echo(f"baseline: {result.baseline.path}{reused}\ncompiled: {result.compiled_run.path}\n"
-               f"saved program: {result.compiled_path} ({result.manifest['demos']} demos)\n"
-               f"verdict: {result.comparison.verdict}")
+               f"saved program: {result.compiled_path} ({result.manifest['demos']} demos)")
+    print_comparison(result.comparison)
 
 
 def sweep_command(

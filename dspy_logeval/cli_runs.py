@@ -62,6 +62,11 @@ def compare_command(
     if markdown:
         typer.echo(result.to_markdown())
         return
+    print_comparison(result)
+
+
+def print_comparison(result: compare.Comparison) -> None:
+    """Warnings, the delta table, McNemar's counts and p, and the verdict line."""
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     console.print(comparison_table(result))
