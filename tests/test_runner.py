@@ -62,7 +62,7 @@ def test_unparseable_answer_is_a_record_not_a_crash(mini_config: ExperimentConfi
 
 def test_unknown_program_fails_before_any_run_folder(tmp_path: Path) -> None:
     config = validate_config(mini_config_dict(program="nope"), source="t")
-    with pytest.raises(ProgramNotFound, match="available: cot, fewshot, predict"):
+    with pytest.raises(ProgramNotFound, match="available: cot, fewshot, knn, predict"):
         evaluate_experiment(config, runs_dir=tmp_path / "runs", lm=fake_lm())
     assert not (tmp_path / "runs").exists()
 
