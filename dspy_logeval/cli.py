@@ -46,7 +46,7 @@ def _with_overrides(config: ExperimentConfig, *, program: str | None) -> Experim
 @app.command("evaluate")
 def evaluate_command(
     config: ConfigArg = None,
-    program: Annotated[str | None, typer.Option(help="Override the program: predict, cot, fewshot.")] = None,
+    program: Annotated[str | None, typer.Option(help="Override the program: predict, cot, fewshot, knn.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset version (golden-v1) or a samples.json path.")] = None,
     split: Annotated[str | None, typer.Option(help="all, train, dev or test (default: the config's).")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N samples.", min=1)] = None,
@@ -74,8 +74,10 @@ def evaluate_command(
         previous = resolve_run(resume, runs_dir) if resume else None
         cfg = (validate_config(previous.config()["config"], source=str(previous.path)) if previous
                else _with_overrides(load_config(config), program=program))
-        module, lineage = None, None
-        if compiled is not None:
+        module, lineage = None, (previous.config().get("lineage") if previous else None)
+        if lineage and lineage.get("compiled"):  # resuming a compiled run: score the same compiled program
+            module, _ = load_compiled(Path(lineage["compiled"]))
+        elif compiled is not None:
             module, manifest = load_compiled(compiled)
             base = load_config(config) if config else validate_config(manifest["config"], source=str(compiled))
             cfg = base.model_copy(update={"experiment_id": f"{base.experiment_id}-compiled"})

@@ -6,18 +6,11 @@ import random
 
 import dspy
 
-from signatures import LogAnalysis
+from programs.predict import Predict
 
 
-class FewShot(dspy.Module):
+class FewShot(Predict):
     """Predict with labeled demos; `with_demos` fills them from a trainset."""
-
-    def __init__(self, signature: type[dspy.Signature] = LogAnalysis) -> None:
-        super().__init__()
-        self.analyze = dspy.Predict(signature)
-
-    def forward(self, logs: str) -> dspy.Prediction:
-        return self.analyze(logs=logs)
 
     def with_demos(self, trainset: list[dspy.Example], *, k: int, seed: int) -> FewShot:
         """A copy whose predictor carries K demos chosen by LabeledFewShot (seeded shuffle)."""
