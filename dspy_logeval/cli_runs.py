@@ -97,6 +97,7 @@ def report_command(
     with reported_errors():
         folder = resolve_run(run, runs_dir)
         metrics, lost = report.rescore_run(folder)
+        leaderboard.rebuild_leaderboard(runs_dir, _leaderboard_path(runs_dir))
     if lost:
         typer.secho(f"warning: {lost} unreadable line(s) in results.jsonl were lost (truncated write?); "
                     f"scored the {metrics['n_samples']} complete samples", fg=typer.colors.YELLOW, err=True)

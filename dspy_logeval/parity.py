@@ -102,7 +102,7 @@ def evaluate_production(artifact: PromptArtifact, *, runs_dir: Path, dataset: st
         with production_analyzer(artifact, config.model, timeout=config.runtime.request_timeout,
                                  retries=config.runtime.retries) as live:
             _score(live, samples, run=run, config=config)
-    finalize_run(run, config)
+    finalize_run(run)
     return run
 
 
@@ -122,7 +122,7 @@ def _score(analyzer: LogAnalyzer, samples: list[Sample], *, run: RunFolder, conf
         run.append(record)
         failures = failures + 1 if record["error_kind"] == TRANSPORT else 0
         if failures >= config.runtime.max_errors:
-            finalize_run(run, config)
+            finalize_run(run)
             raise ModelUnavailable(f"{failures} requests in a row could not reach the LM ({record['error']}); "
                                    f"records kept in {run.path}")
 

@@ -15,14 +15,13 @@ import dspy
 from dspy_logeval.adapter import SchemaJSONAdapter
 from dspy_logeval.config import ExperimentConfig
 from dspy_logeval.dataset import Dataset, Sample, load_dataset
-from dspy_logeval.errors import DatasetError, LogevalError, ModelUnavailable, RunError
+from dspy_logeval.errors import DatasetError, LogevalError, ModelUnavailable
 from dspy_logeval.examples import to_examples
 from dspy_logeval.leaderboard import rebuild_leaderboard
 from dspy_logeval.lm import Endpoint, build_lm, open_endpoint, probe_schema_enforcement
-from dspy_logeval.metrics import compute_metrics
 from dspy_logeval.provenance import git_commit, package_versions
 from dspy_logeval.records import TRANSPORT, predict_one
-from dspy_logeval.report import write_report_html, write_summary
+from dspy_logeval.report import rescore_run
 from dspy_logeval.runs import RunFolder
 from programs import program_class
 from signatures import load_signature
@@ -88,8 +87,8 @@ def evaluate_experiment(config: ExperimentConfig, *, runs_dir: Path, request: Ev
             _execute(program, todo, run=run, lm=active_lm, config=config,
                      concurrency=request.concurrency or config.runtime.concurrency, progress=progress)
         except (ModelUnavailable, KeyboardInterrupt) as exc:
-            _stop(run, config, exc, total=len(samples))
-    finalize_run(run, config)
+            _stop(run, exc, total=len(samples))
+    finalize_run(run)
     return run
 
 
@@ -151,24 +150,18 @@ def _execute(program: dspy.Module, samples: list[Sample], *, run: RunFolder, lm:
                 pending.append(pool.submit(one, nxt))
 
 
-def _stop(run: RunFolder, config: ExperimentConfig, exc: BaseException, *, total: int) -> None:
+def _stop(run: RunFolder, exc: BaseException, *, total: int) -> None:
     done = len(run.records())
     if done:
-        finalize_run(run, config)
+        finalize_run(run)
     reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"the LM went away: {exc}"
     raise RunStopped(f"run stopped after {done}/{total} samples ({reason}); records kept in {run.path}; "
                      f"continue with `logeval evaluate --resume {run.run_id}`") from None
 
 
-def finalize_run(run: RunFolder, config: ExperimentConfig) -> dict[str, Any]:
-    """metrics.json, summary.md and report.html from results.jsonl, then the leaderboard row."""
-    records = run.records()
-    if not records:
-        raise RunError(f"{run.path}: no sample completed, nothing to score")
-    metrics = compute_metrics(records, weights=config.metrics.weights,
-                              price_per_1k_tokens=config.metrics.price_per_1k_tokens, seed=config.seed)
-    run.write_metrics(metrics)
-    write_summary(run, metrics)
-    write_report_html(run, metrics)
+def finalize_run(run: RunFolder) -> dict[str, Any]:
+    """metrics.json, summary.md and report.html from results.jsonl (the run's frozen settings), then the
+    leaderboard row."""
+    metrics, _lost = rescore_run(run)
     rebuild_leaderboard(run.path.parent, run.path.parent.parent / "leaderboard.json")
     return metrics
