@@ -17,13 +17,14 @@ from pathlib import Path
 import dspy
 import httpx
 
-from dspy_logeval.adapter import SchemaJSONAdapter
-from dspy_logeval.config import load_config
-from dspy_logeval.dataset import load_dataset
-from dspy_logeval.examples import to_examples
-from dspy_logeval.lm import build_lm, open_endpoint
-from dspy_logeval.metrics import composite_metric
-from dspy_logeval.runner import EvalRequest, build_program, evaluate_experiment, select_samples
+from dspy_logeval.core.config import load_config
+from dspy_logeval.data.dataset import load_dataset
+from dspy_logeval.eval.examples import to_examples
+from dspy_logeval.eval.runner import EvalRequest, build_program, evaluate_experiment, select_samples
+from dspy_logeval.lm.adapter import SchemaJSONAdapter
+from dspy_logeval.lm.dspy_lm import build_lm
+from dspy_logeval.lm.endpoint import open_endpoint
+from dspy_logeval.runs.metrics import composite_metric
 
 COUNTERS = ("prompt_tokens_total", "prompt_seconds_total", "tokens_predicted_total", "tokens_predicted_seconds_total")
 

@@ -1,6 +1,6 @@
 """dspy-logeval: measure and improve LLM-powered Kubernetes log analysis with DSPy.
 
-The public surface, imported lazily so that `dspy_logeval.analyzer` (the production path) never loads DSPy.
+The public surface, imported lazily so that `dspy_logeval.serve` (the production path) never loads DSPy.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "Analysis": "analyzer", "LLMConfig": "analyzer", "LogAnalyzer": "analyzer", "LogEntry": "analyzer",
-    "compare_runs": "compare", "ExperimentConfig": "config", "load_config": "config",
-    "Dataset": "dataset", "Sample": "dataset", "load_dataset": "dataset", "LogevalError": "errors",
-    "composite_metric": "metrics", "compute_metrics": "metrics", "OptimizeOptions": "optimizers",
-    "optimize_program": "optimize", "EvalRequest": "runner", "evaluate_experiment": "runner",
-    "RunFolder": "runs",
+    "Analysis": "serve.analyzer", "LogAnalyzer": "serve.analyzer", "LogEntry": "serve.analyzer",
+    "compare_runs": "runs.compare", "ExperimentConfig": "core.config", "load_config": "core.config",
+    "Dataset": "data.dataset", "Sample": "data.dataset", "load_dataset": "data.dataset",
+    "LogevalError": "core.errors", "composite_metric": "runs.metrics", "compute_metrics": "runs.metrics",
+    "OptimizeOptions": "optimize.optimizers", "optimize_program": "optimize.compile", "EvalRequest": "eval.runner",
+    "evaluate_experiment": "eval.runner", "RunFolder": "runs.folder",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import dspy
 
-from dspy_logeval.errors import ProgramNotFound
+from dspy_logeval.core.errors import ProgramNotFound
 from programs.cot import CoT
 from programs.fewshot import FewShot
 from programs.knn import KNN

@@ -10,8 +10,8 @@ from typing import Literal
 
 import dspy
 
-from dspy_logeval.errors import ProgramNotFound
-from dspy_logeval.taxonomy import load_taxonomy
+from dspy_logeval.core.errors import ProgramNotFound
+from dspy_logeval.data.taxonomy import load_taxonomy
 
 _TAX = load_taxonomy()
 RootCause = Literal[_TAX.root_causes]  # type: ignore[valid-type]

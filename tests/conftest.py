@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ["COLUMNS"] = "200"  # rich tables in CliRunner output are not cut at 80 columns
 
-from dspy_logeval.config import ExperimentConfig, validate_config  # noqa: E402
+from dspy_logeval.core.config import ExperimentConfig, validate_config  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_GOLDEN = FIXTURES / "mini-golden"

@@ -8,7 +8,7 @@ from typing import Any
 import dspy
 from dspy.utils.dummies import DummyLM
 
-from dspy_logeval.dataset import Sample, render_logs
+from dspy_logeval.data.dataset import Sample, render_logs
 
 
 class OracleLM(DummyLM):

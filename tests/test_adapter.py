@@ -6,9 +6,9 @@ from typing import Any
 import dspy
 import pytest
 
-from dspy_logeval.adapter import SchemaJSONAdapter, response_format
-from dspy_logeval.errors import ProgramNotFound
-from dspy_logeval.taxonomy import load_taxonomy
+from dspy_logeval.core.errors import ProgramNotFound
+from dspy_logeval.data.taxonomy import load_taxonomy
+from dspy_logeval.lm.adapter import SchemaJSONAdapter, response_format
 from signatures import TEMPLATES, LogAnalysis, load_signature
 
 

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from test_analyzer import completion, make_artifact
 
-from dspy_logeval.analyzer import Analysis, AnalysisResult, LLMConfig, LogAnalyzer, LogEntry
-from dspy_logeval.api import Limits, create_app
-from dspy_logeval.errors import AnalysisParseError, ModelUnavailable
-from dspy_logeval.loki import LogFilters, build_params, parse_streams
+from dspy_logeval.core.errors import AnalysisParseError, ModelUnavailable
+from dspy_logeval.serve.analyzer import Analysis, AnalysisResult, LLMConfig, LogAnalyzer, LogEntry
+from dspy_logeval.serve.api import Limits, create_app
+from dspy_logeval.serve.loki import LogFilters, build_params, parse_streams
 
 META = {"name": "unit", "version": 3, "source_run": "20250101-000000-mini"}
 LINE = {"timestamp": "2025-01-01T00:00:00Z", "namespace": "llm", "pod": "api-0", "container": "api",

@@ -7,8 +7,8 @@ from pathlib import Path
 from conftest import MINI_GOLDEN
 from typer.testing import CliRunner
 
-from dspy_logeval.cli import app
-from dspy_logeval.lm_server import free_port
+from dspy_logeval.cli.app import app
+from dspy_logeval.lm.server import free_port
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dspy_logeval.cli_dataset import dataset_app
+from dspy_logeval.cli.dataset import dataset_app
 
 MINI = Path(__file__).parent / "fixtures" / "mini-golden"
 app = typer.Typer()

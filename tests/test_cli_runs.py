@@ -10,7 +10,7 @@ import typer
 from runs_factory import SAMPLES, make_run, record
 from typer.testing import CliRunner
 
-from dspy_logeval.cli_runs import register
+from dspy_logeval.cli.runs import register
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from runs_factory import SAMPLES, make_run, record, wrong
 
-from dspy_logeval.compare import compare_runs, mcnemar_exact, paired_bootstrap_ci, verdict
-from dspy_logeval.errors import RunError
+from dspy_logeval.core.errors import RunError
+from dspy_logeval.runs.compare import compare_runs, mcnemar_exact, paired_bootstrap_ci, verdict
 
 
 def _samples(n: int) -> list[dict]:

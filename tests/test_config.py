@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from dspy_logeval.config import CONFIGS_DIR, load_config
-from dspy_logeval.errors import ConfigError
+from dspy_logeval.core.config import CONFIGS_DIR, load_config
+from dspy_logeval.core.errors import ConfigError
 
 
 def test_every_shipped_config_loads() -> None:

@@ -11,16 +11,16 @@ from conftest import MINI_GOLDEN as MINI
 from conftest import mini_raw as _mini_raw
 from conftest import write_json as _write
 
-from dspy_logeval.dataset import (
+from dspy_logeval.core.errors import DatasetError
+from dspy_logeval.core.files import file_sha256
+from dspy_logeval.data.dataset import (
     Sample,
-    file_sha256,
     load_dataset,
     parse_sample,
     read_samples_json,
     render_logs,
     resolve_dataset_path,
 )
-from dspy_logeval.errors import DatasetError
 
 
 def test_mini_golden_loads_with_its_frozen_checksum() -> None:

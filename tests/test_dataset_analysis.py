@@ -6,9 +6,9 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from dspy_logeval.dataset import Sample, load_dataset
-from dspy_logeval.dataset_analysis import NAMESPACE_TARGETS, analyze_samples
-from dspy_logeval.taxonomy import load_taxonomy
+from dspy_logeval.data.analysis import NAMESPACE_TARGETS, analyze_samples
+from dspy_logeval.data.dataset import Sample, load_dataset
+from dspy_logeval.data.taxonomy import load_taxonomy
 
 MINI = Path(__file__).parent / "fixtures" / "mini-golden"
 

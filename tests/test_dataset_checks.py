@@ -12,8 +12,8 @@ from conftest import MINI_GOLDEN as MINI
 from conftest import mini_raw as _mini_raw
 from conftest import write_json as _write
 
-from dspy_logeval.dataset_checks import check_samples, validate_dataset
-from dspy_logeval.errors import DatasetError
+from dspy_logeval.core.errors import DatasetError
+from dspy_logeval.data.checks import check_samples, validate_dataset
 
 
 def test_the_mini_golden_set_validates() -> None:

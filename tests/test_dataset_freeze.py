@@ -13,9 +13,10 @@ from conftest import MINI_GOLDEN as MINI
 from conftest import mini_raw as _mini_raw
 from conftest import write_json as _write
 
-from dspy_logeval.dataset import file_sha256, load_dataset
-from dspy_logeval.dataset_freeze import assign_splits, build_metadata, combine_sources, freeze_version
-from dspy_logeval.errors import DatasetError
+from dspy_logeval.core.errors import DatasetError
+from dspy_logeval.core.files import file_sha256
+from dspy_logeval.data.dataset import load_dataset
+from dspy_logeval.data.freeze import assign_splits, build_metadata, combine_sources, freeze_version
 
 
 def _stubs(sizes: dict[str, int]) -> list[dict[str, Any]]:

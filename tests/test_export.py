@@ -12,13 +12,13 @@ from conftest import MINI_GOLDEN, VALID_ANALYSIS, mini_config_dict
 from test_runner import fake_lm
 from typer.testing import CliRunner
 
-from dspy_logeval.adapter import SchemaJSONAdapter
-from dspy_logeval.analyzer import LLMConfig, LogAnalyzer
-from dspy_logeval.cli import app
-from dspy_logeval.config import ExperimentConfig, validate_config
-from dspy_logeval.dataset import load_dataset, render_logs
-from dspy_logeval.errors import ArtifactError, ModelUnavailable, RunError
-from dspy_logeval.export import (
+from dspy_logeval.cli.app import app
+from dspy_logeval.core.config import ExperimentConfig, validate_config
+from dspy_logeval.core.errors import ArtifactError, ModelUnavailable, RunError
+from dspy_logeval.data.dataset import load_dataset, render_logs
+from dspy_logeval.eval.production import evaluate_production
+from dspy_logeval.eval.runner import build_program, evaluate_experiment
+from dspy_logeval.export.artifact import (
     ProgramSource,
     build_artifact,
     export_prompt,
@@ -26,9 +26,10 @@ from dspy_logeval.export import (
     single_predictor,
     source_from_template,
 )
-from dspy_logeval.parity import ParityReport, _compare, evaluate_production
-from dspy_logeval.prompt_artifact import load_artifact
-from dspy_logeval.runner import build_program, evaluate_experiment
+from dspy_logeval.export.parity import ParityReport, _compare
+from dspy_logeval.lm.adapter import SchemaJSONAdapter
+from dspy_logeval.serve.analyzer import LLMConfig, LogAnalyzer
+from dspy_logeval.serve.prompt_artifact import load_artifact
 
 
 def _source(program: str, **overrides: Any) -> ProgramSource:

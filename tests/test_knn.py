@@ -6,12 +6,12 @@ import dspy
 from conftest import MINI_GOLDEN, mini_config_dict
 from fake_lm import OracleLM
 
-from dspy_logeval.compiled import load_compiled, save_compiled
-from dspy_logeval.config import validate_config
-from dspy_logeval.dataset import load_dataset
-from dspy_logeval.examples import to_examples
-from dspy_logeval.optimize import OptimizeOptions, optimize_program
-from dspy_logeval.runner import build_program
+from dspy_logeval.core.config import validate_config
+from dspy_logeval.data.dataset import load_dataset
+from dspy_logeval.eval.compiled import load_compiled, save_compiled
+from dspy_logeval.eval.examples import to_examples
+from dspy_logeval.eval.runner import build_program
+from dspy_logeval.optimize.compile import OptimizeOptions, optimize_program
 from programs.knn import KNN
 
 

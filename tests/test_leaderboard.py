@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from runs_factory import SAMPLES, make_run, record, wrong
 
-from dspy_logeval.errors import RunError
-from dspy_logeval.leaderboard import (
+from dspy_logeval.core.errors import RunError
+from dspy_logeval.runs.leaderboard import (
     COLUMNS,
     pareto_front,
     read_leaderboard,

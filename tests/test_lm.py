@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from dspy_logeval.config import ModelConfig
-from dspy_logeval.errors import ModelUnavailable
-from dspy_logeval.lm import check_endpoint, model_file
-from dspy_logeval.lm_server import EmbeddedServer, free_port
-from dspy_logeval.models import known_model, verify_checksum
+from dspy_logeval.core.config import ModelConfig
+from dspy_logeval.core.errors import ModelUnavailable
+from dspy_logeval.lm.endpoint import check_endpoint, model_file
+from dspy_logeval.lm.models import known_model, verify_checksum
+from dspy_logeval.lm.server import EmbeddedServer, free_port
 
 
 def test_unreachable_endpoint_says_how_to_fix() -> None:

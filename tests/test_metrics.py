@@ -6,9 +6,9 @@ import dspy
 import pytest
 from runs_factory import SAMPLES, record, wrong
 
-from dspy_logeval.errors import RunError
-from dspy_logeval.metrics import (
-    DEFAULT_WEIGHTS,
+from dspy_logeval.core.config import DEFAULT_WEIGHTS
+from dspy_logeval.core.errors import RunError
+from dspy_logeval.runs.metrics import (
     bootstrap_ci,
     component_score,
     composite_metric,

@@ -7,11 +7,11 @@ import pytest
 from conftest import mini_config_dict
 from fake_lm import OracleLM
 
-from dspy_logeval.compiled import load_compiled, manifest_path
-from dspy_logeval.config import validate_config
-from dspy_logeval.dataset import load_dataset
-from dspy_logeval.errors import ArtifactError, ConfigError
-from dspy_logeval.optimize import OptimizeOptions, optimize_program
+from dspy_logeval.core.config import validate_config
+from dspy_logeval.core.errors import ArtifactError, ConfigError
+from dspy_logeval.data.dataset import load_dataset
+from dspy_logeval.eval.compiled import load_compiled, manifest_path
+from dspy_logeval.optimize.compile import OptimizeOptions, optimize_program
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_same_seed_same_demos_and_reload(tmp_path: Path, samples) -> None:  # ty
     program, manifest = load_compiled(first.compiled_path)
     by_id = {s.id: s for s in samples}
     assert None not in first.manifest["demo_ids"]
-    from dspy_logeval.dataset import render_logs
+    from dspy_logeval.data.dataset import render_logs
 
     reloaded = [d["logs"] for d in program.analyze.demos]
     assert reloaded == [render_logs(by_id[i].logs) for i in first.manifest["demo_ids"]]

@@ -12,9 +12,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from runs_factory import SAMPLES, make_run, record
 
-from dspy_logeval.errors import LogevalError
-from dspy_logeval.prometheus import push_to_gateway, render_json, render_prometheus
-from dspy_logeval.runs import RunFolder
+from dspy_logeval.core.errors import LogevalError
+from dspy_logeval.runs.folder import RunFolder
+from dspy_logeval.runs.prometheus import push_to_gateway, render_json, render_prometheus
 
 
 @pytest.fixture

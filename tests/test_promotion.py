@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dspy_logeval.cli import app
-from dspy_logeval.errors import ArtifactError
-from dspy_logeval.export import ProgramSource, export_prompt, source_from_template
-from dspy_logeval.promotion import list_prompts, production_artifact, production_pointer, promote
+from dspy_logeval.cli.app import app
+from dspy_logeval.core.errors import ArtifactError
+from dspy_logeval.export.artifact import ProgramSource, export_prompt, source_from_template
+from dspy_logeval.serve.promotion import list_prompts, production_artifact, production_pointer, promote
 
 
 def _export(prompts_dir: Path, name: str, *, force: bool = False, composite: float | None = None) -> None:

@@ -19,9 +19,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
-from dspy_logeval.cli import app
-from dspy_logeval.lm_server import free_port, port_in_use
-from dspy_logeval.taxonomy import load_taxonomy
+from dspy_logeval.cli.app import app
+from dspy_logeval.data.taxonomy import load_taxonomy
+from dspy_logeval.lm.server import free_port, port_in_use
 
 pytestmark = pytest.mark.real_lm
 BASELINE = "configs/baseline-smollm2-t01.yaml"
@@ -124,7 +124,7 @@ def _healthy(port: int) -> bool:
 
 def test_lm_serve_answers_and_stops_on_ctrl_c() -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "dspy_logeval.cli", "lm", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "dspy_logeval.cli.app", "lm", "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
     try:
         deadline = time.monotonic() + 90

@@ -11,16 +11,16 @@ from conftest import MINI_GOLDEN
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from dspy_logeval.analyzer import LLMConfig, LogAnalyzer
-from dspy_logeval.api import create_app
-from dspy_logeval.cli import app
-from dspy_logeval.config import ModelConfig
-from dspy_logeval.export import source_from_template
-from dspy_logeval.lm import Endpoint, open_endpoint
-from dspy_logeval.parity import verify_parity
-from dspy_logeval.paths import DATASETS_DIR
-from dspy_logeval.prompt_artifact import load_artifact
-from dspy_logeval.taxonomy import load_taxonomy
+from dspy_logeval.cli.app import app
+from dspy_logeval.core.config import ModelConfig
+from dspy_logeval.core.paths import DATASETS_DIR
+from dspy_logeval.data.taxonomy import load_taxonomy
+from dspy_logeval.export.artifact import source_from_template
+from dspy_logeval.export.parity import verify_parity
+from dspy_logeval.lm.endpoint import Endpoint, open_endpoint
+from dspy_logeval.serve.analyzer import LLMConfig, LogAnalyzer
+from dspy_logeval.serve.api import create_app
+from dspy_logeval.serve.prompt_artifact import load_artifact
 
 pytestmark = pytest.mark.real_lm
 # The golden set's test split when it is frozen in this checkout; the mini set otherwise.
@@ -85,7 +85,7 @@ def test_cli_promote_serve_and_production_evaluate(tmp_path: Path) -> None:
 
     import httpx
 
-    from dspy_logeval.lm_server import free_port
+    from dspy_logeval.lm.server import free_port
 
     prompts, runs = str(tmp_path / "prompts"), str(tmp_path / "runs")
     runner = CliRunner()
@@ -99,7 +99,7 @@ def test_cli_promote_serve_and_production_evaluate(tmp_path: Path) -> None:
                                  "--split", SPLIT, "--limit", "2", "--prompts-dir", prompts, "--runs-dir", runs])
     assert result.exit_code == 0 and "run folder:" in result.output, result.output
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "dspy_logeval.cli", "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "dspy_logeval.cli.app", "serve", "--port", str(port),
                              "--prompts-dir", prompts], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ})
     try:

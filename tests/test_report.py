@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from runs_factory import SAMPLES, make_run, record, wrong
 
-from dspy_logeval.errors import RunError
-from dspy_logeval.report import fmt, rescore_run, write_report_html, write_summary
-from dspy_logeval.runs import RunFolder
+from dspy_logeval.core.errors import RunError
+from dspy_logeval.runs.folder import RunFolder
+from dspy_logeval.runs.report import fmt, rescore_run, write_report_html, write_summary
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 from conftest import VALID_ANALYSIS, mini_config_dict
 from dspy.utils.dummies import DummyLM
 
-from dspy_logeval.config import ExperimentConfig, validate_config
-from dspy_logeval.errors import ProgramNotFound
-from dspy_logeval.runner import EvalRequest, RunStopped, evaluate_experiment
-from dspy_logeval.runs import RunFolder
+from dspy_logeval.core.config import ExperimentConfig, validate_config
+from dspy_logeval.core.errors import ProgramNotFound
+from dspy_logeval.eval.runner import EvalRequest, RunStopped, evaluate_experiment
+from dspy_logeval.runs.folder import RunFolder
 
 OOM = VALID_ANALYSIS | {"root_cause": "container_oom_killed", "severity": "error",
                         "component": "log-analyzer/api", "action_needed": "increase_resources"}
@@ -68,8 +68,8 @@ def test_unknown_program_fails_before_any_run_folder(tmp_path: Path) -> None:
 
 
 def test_fewshot_takes_seeded_demos_from_train(tmp_path: Path) -> None:
-    from dspy_logeval.dataset import load_dataset
-    from dspy_logeval.runner import build_program
+    from dspy_logeval.data.dataset import load_dataset
+    from dspy_logeval.eval.runner import build_program
 
     config = validate_config(mini_config_dict(program="fewshot", fewshot_k=2), source="t")
     dataset = load_dataset(config.dataset.version)

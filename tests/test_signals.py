@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dspy_logeval.signals import (
+from dspy_logeval.runs.signals import (
     hallucinated_identifiers,
     identifiers,
     is_hallucination,

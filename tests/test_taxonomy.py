@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dspy_logeval.paths import PROJECT_ROOT
-from dspy_logeval.taxonomy import TAXONOMY_PATH, Taxonomy, load_taxonomy
+from dspy_logeval.core.paths import PROJECT_ROOT
+from dspy_logeval.data.taxonomy import TAXONOMY_PATH, Taxonomy, load_taxonomy
 
 SHARED_TAXONOMY = PROJECT_ROOT.parent / "shared" / "taxonomy.yaml"
 

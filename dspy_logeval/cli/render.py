@@ -1,0 +1,85 @@
+"""Rich renderings shared by commands: the metrics summary table and the evaluation progress bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from dspy_logeval.cli.common import console
+
+
+def _pct(metrics: dict[str, Any], key: str) -> str:
+    group, name = key.split(".")
+    value = metrics[group][name]
+    ci = metrics.get("confidence_intervals", {}).get(key)
+    text = f"{value * 100:.1f}%"
+    return f"{text}  [{ci[0] * 100:.1f}%, {ci[1] * 100:.1f}%]" if ci else text
+
+
+def metrics_table(metrics: dict[str, Any], *, title: str = "") -> Table:
+    """The headline numbers of one run, with 95% CIs where computed."""
+    perf, quality = metrics["performance"], metrics["quality"]
+    table = Table("metric", "value", title=title, show_header=True)
+    for label, key in (("root cause exact match", "accuracy.root_cause_exact_match"),
+                       ("severity accuracy", "accuracy.severity_classification"),
+                       ("action accuracy", "accuracy.action")):
+        table.add_row(label, _pct(metrics, key))
+    table.add_row("severity macro-F1", f"{metrics['accuracy']['severity_macro_f1']:.3f}")
+    table.add_row("component F1 (weighted)", f"{metrics['accuracy']['component_detection'] * 100:.1f}%")
+    table.add_row("summary ROUGE-L", f"{quality['summary_rougeL']:.3f}")
+    ci = metrics.get("confidence_intervals", {}).get("composite")
+    table.add_row("composite", f"{metrics['composite']:.3f}" + (f"  [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""))
+    for label, key in (("hallucination rate", "hallucination_rate"), ("missed-log rate", "missed_log_rate"),
+                       ("parse failure rate", "parse_failure_rate")):
+        table.add_row(label, f"{quality[key] * 100:.1f}%")
+    table.add_row("latency avg / p50 / p95 / p99 (ms)", " / ".join(
+        f"{perf[k]:.0f}" for k in ("avg_latency_ms", "p50_latency_ms", "p95_latency_ms", "p99_latency_ms")))
+    table.add_row("tokens prompt / completion / cached", " / ".join(
+        f"{perf.get(k, 0):,}" for k in ("prompt_tokens", "completion_tokens", "cached_tokens")))
+    table.add_row("cost (USD)", f"{perf['cost_usd']:.4f}")
+    table.add_row("samples / errors", f"{metrics['n_samples']} / {metrics['n_errors']}")
+    return table
+
+
+class EvalProgress:
+    """A progress bar with done/total, rate, ETA and running root-cause accuracy; a callback for the runner."""
+
+    def __init__(self, *, description: str = "evaluating", plain_every: int = 10) -> None:
+        # Off a terminal (CI logs, pipes) the bar cannot redraw: print a plain line every PLAIN_EVERY samples.
+        self.plain = not console.is_terminal
+        self.description, self.plain_every = description, plain_every
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]}"), TextColumn("acc {task.fields[acc]}"),
+                                 TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+        self.task = self.progress.add_task(description, total=None, rate="", acc="-")
+        self.done = self.correct = 0
+
+    def __call__(self, record: dict[str, Any], total: int) -> None:
+        self.progress.update(self.task, total=total)
+        self.done += 1
+        self.correct += bool(record.get("is_correct"))
+        elapsed = self.progress.tasks[0].elapsed or 1e-9
+        self.progress.update(self.task, advance=1, acc=f"{self.correct / self.done:.1%}",
+                             rate=f"{self.done / elapsed:.2f}/s")
+        if self.plain and (self.done % self.plain_every == 0 or self.done == total):
+            eta = (total - self.done) * elapsed / self.done
+            console.print(f"{self.description}: {self.done}/{total} ({self.done / elapsed:.2f}/s, "
+                          f"acc {self.correct / self.done:.1%}, ETA {eta / 60:.1f} min)", highlight=False)
+
+    def __enter__(self) -> EvalProgress:
+        if not self.plain:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.plain:
+            self.progress.stop()

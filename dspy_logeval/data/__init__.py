@@ -1,0 +1,1 @@
+"""Data: the taxonomy, samples and datasets, their checks, analysis and frozen versions."""

@@ -1,0 +1,1 @@
+"""Evaluation: samples become examples, a program (or the production analyzer) predicts, the runner records."""

@@ -1,0 +1,168 @@
+"""evaluate: config → dataset → program → LM → per-sample records → metrics → run folder → leaderboard."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dspy
+
+from dspy_logeval.core.config import ExperimentConfig
+from dspy_logeval.core.errors import DatasetError, LogevalError, ModelUnavailable
+from dspy_logeval.core.provenance import git_commit, package_versions
+from dspy_logeval.data.dataset import Dataset, Sample, load_dataset
+from dspy_logeval.eval.examples import to_examples
+from dspy_logeval.eval.predict import TRANSPORT, predict_one
+from dspy_logeval.lm.adapter import SchemaJSONAdapter
+from dspy_logeval.lm.dspy_lm import build_lm
+from dspy_logeval.lm.endpoint import Endpoint, open_endpoint, probe_schema_enforcement
+from dspy_logeval.runs.folder import RunFolder
+from dspy_logeval.runs.leaderboard import rebuild_leaderboard
+from dspy_logeval.runs.report import rescore_run
+from programs import program_class
+from signatures import load_signature
+
+log = logging.getLogger(__name__)
+Progress = Callable[[dict[str, Any], int], None]
+"""Called after each sample with its record and the number of samples this run will score."""
+
+
+class RunStopped(LogevalError):
+    """A run that stopped part-way; what it recorded is kept and can be resumed."""
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What to score: overrides on top of the config (CLI flags)."""
+
+    split: str | None = None
+    dataset: str | None = None
+    limit: int | None = None
+    concurrency: int | None = None
+    cache: bool = False
+
+
+def build_program(config: ExperimentConfig, dataset: Dataset) -> dspy.Module:
+    """The config's program on its prompt template; fewshot and knn take their demos from the train split."""
+    signature = load_signature(config.prompt.template, system_prompt=config.prompt.system_prompt)
+    program = program_class(config.program)(signature)
+    if config.program in ("fewshot", "knn"):
+        train = [s for s in dataset.samples if s.split == "train"]
+        if not train:
+            raise DatasetError(f"{dataset.path} has no train split to take {config.program} demos from")
+        if config.program == "fewshot":
+            return program.with_demos(to_examples(train), k=config.fewshot_k, seed=config.seed)
+        return program.with_pool(to_examples(train), k=config.fewshot_k)
+    return program
+
+
+def select_samples(dataset: Dataset, split: str, limit: int | None) -> list[Sample]:
+    samples = dataset.split(split)
+    return samples[:limit] if limit else samples
+
+
+def evaluate_experiment(config: ExperimentConfig, *, runs_dir: Path, request: EvalRequest = EvalRequest(),
+                        lm: dspy.BaseLM | None = None, program: dspy.Module | None = None,
+                        lineage: dict[str, Any] | None = None, progress: Progress | None = None,
+                        resume: RunFolder | None = None, endpoint: Endpoint | None = None) -> RunFolder:
+    """Run one experiment and return the run folder it wrote (metrics, summary, report, leaderboard row).
+
+    The LM is, in order: LM (injected, e.g. a fake in tests), ENDPOINT (a server a caller already runs), or the
+    config's model (the embedded server is started for the duration of the call).
+    """
+    dataset = load_dataset(request.dataset or config.dataset.version)
+    split = request.split or config.dataset.split
+    samples = select_samples(dataset, split, request.limit)
+    program = program or build_program(config, dataset)
+    with lm_session(config, lm=lm, endpoint=endpoint, cache=request.cache) as (active_lm, lm_record):
+        run = resume or RunFolder.create(runs_dir, config.experiment_id, _config_record(
+            config, dataset, split=split, limit=request.limit, lm_record=lm_record, lineage=lineage))
+        done = {r["sample_id"] for r in run.records()} if resume else set()
+        todo = [s for s in samples if s.id not in done]
+        try:
+            _execute(program, todo, run=run, lm=active_lm, config=config,
+                     concurrency=request.concurrency or config.runtime.concurrency, progress=progress)
+        except (ModelUnavailable, KeyboardInterrupt) as exc:
+            _stop(run, exc, total=len(samples))
+    finalize_run(run)
+    return run
+
+
+@contextmanager
+def lm_session(config: ExperimentConfig, *, lm: dspy.BaseLM | None = None, endpoint: Endpoint | None = None,
+               cache: bool = False) -> Iterator[tuple[dspy.BaseLM, dict[str, Any]]]:
+    """(dspy LM, what to record about it) for one command: injected, on an open endpoint, or a new one."""
+    if lm is not None:
+        yield lm, {"endpoint": "injected", "model_sha256": None, "schema_enforced": None}
+        return
+    if endpoint is not None:
+        yield _lm_on(endpoint, config, cache=cache)
+        return
+    with open_endpoint(config.model) as opened:
+        yield _lm_on(opened, config, cache=cache)
+
+
+def _lm_on(endpoint: Endpoint, config: ExperimentConfig, *, cache: bool) -> tuple[dspy.BaseLM, dict[str, Any]]:
+    lm = build_lm(endpoint, config.llm_config, config.runtime, api_key_env=config.model.api_key_env, cache=cache)
+    return lm, {"endpoint": "embedded" if endpoint.embedded else endpoint.base_url,
+                "model_sha256": endpoint.model_sha256, "schema_enforced": probe_schema_enforcement(endpoint.base_url)}
+
+
+def _config_record(config: ExperimentConfig, dataset: Dataset, *, split: str, limit: int | None,
+                   lm_record: dict[str, Any], lineage: dict[str, Any] | None) -> dict[str, Any]:
+    return {"config": config.model_dump(mode="json"), "git_commit": git_commit(),
+            "dataset": {"version": dataset.version, "path": str(dataset.path), "sha256": dataset.sha256,
+                        "split": split, "limit": limit},
+            **lm_record, "packages": package_versions(), "seed": config.seed, "lineage": lineage}
+
+
+def _execute(program: dspy.Module, samples: list[Sample], *, run: RunFolder, lm: dspy.BaseLM,
+             config: ExperimentConfig, concurrency: int, progress: Progress | None) -> None:
+    weights = config.metrics.weights
+    adapter = SchemaJSONAdapter()
+
+    def one(sample: Sample) -> dict[str, Any]:
+        with dspy.context(lm=lm, adapter=adapter, track_usage=True):
+            return predict_one(program, sample, weights=weights)
+
+    failures = 0
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        pending = [pool.submit(one, s) for s in samples[:concurrency]]
+        queue = iter(samples[concurrency:])
+        while pending:
+            future = next(as_completed(pending))
+            pending.remove(future)
+            record = future.result()
+            run.append(record)
+            if progress:
+                progress(record, len(samples))
+            failures = failures + 1 if record["error_kind"] == TRANSPORT else 0
+            if failures >= config.runtime.max_errors:
+                for other in pending:
+                    other.cancel()
+                raise ModelUnavailable(f"{failures} requests in a row could not reach the LM ({record['error']})")
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(pool.submit(one, nxt))
+
+
+def _stop(run: RunFolder, exc: BaseException, *, total: int) -> None:
+    done = len(run.records())
+    if done:
+        finalize_run(run)
+    reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"the LM went away: {exc}"
+    raise RunStopped(f"run stopped after {done}/{total} samples ({reason}); records kept in {run.path}; "
+                     f"continue with `logeval evaluate --resume {run.run_id}`") from None
+
+
+def finalize_run(run: RunFolder) -> dict[str, Any]:
+    """metrics.json, summary.md and report.html from results.jsonl (the run's frozen settings), then the
+    leaderboard row."""
+    metrics, _lost = rescore_run(run)
+    rebuild_leaderboard(run.path.parent, run.path.parent.parent / "leaderboard.json")
+    return metrics

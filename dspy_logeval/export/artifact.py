@@ -1,0 +1,166 @@
+"""export: a DSPy program (a run's, a compiled one, or a bare template) → a prompt artifact.
+
+The messages come from the project adapter's own `format()` with the `{{logs}}` placeholder as the logs input,
+so filling the placeholder gives byte-for-byte the messages the program sends (tests/test_export.py checks it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dspy
+
+from dspy_logeval.core.config import ExperimentConfig, load_config, validate_config
+from dspy_logeval.core.errors import ArtifactError
+from dspy_logeval.core.paths import PROJECT_ROOT
+from dspy_logeval.data.dataset import load_dataset
+from dspy_logeval.eval.compiled import load_compiled, manifest_path
+from dspy_logeval.lm.adapter import SchemaJSONAdapter, response_format
+from dspy_logeval.runs.folder import resolve_run
+from dspy_logeval.serve.prompt_artifact import (
+    FORMAT_VERSION,
+    PLACEHOLDER,
+    PromptArtifact,
+    artifact_path,
+    check_artifact,
+    next_version,
+    now_iso,
+    save_artifact,
+)
+from programs import program_class
+from signatures import load_signature
+
+# The headline numbers an artifact carries from its source run (metrics.json key paths).
+METRIC_KEYS = {"composite": ("composite",), "root_cause_exact_match": ("accuracy", "root_cause_exact_match"),
+               "severity_classification": ("accuracy", "severity_classification"),
+               "component_detection": ("accuracy", "component_detection"), "action": ("accuracy", "action"),
+               "parse_failure_rate": ("quality", "parse_failure_rate"), "n_samples": ("n_samples",)}
+
+
+@dataclass(frozen=True)
+class ProgramSource:
+    """A program ready to run, the config it was evaluated with, and where it came from."""
+
+    program: dspy.Module
+    config: ExperimentConfig
+    provenance: dict[str, Any]
+
+
+def compact_metrics(metrics: dict[str, Any] | None) -> dict[str, Any]:
+    """The headline numbers of a metrics.json (or an already compact dict) for an artifact's provenance."""
+    if not metrics:
+        return {}
+    out: dict[str, Any] = {}
+    for name, path in METRIC_KEYS.items():
+        value: Any = metrics
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None and name in metrics:
+            value = metrics[name]
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def source_from_run(ref: str, runs_dir: Path) -> ProgramSource:
+    """The program a run evaluated: its compiled program (lineage.compiled) or its config's program."""
+    run = resolve_run(ref, runs_dir)
+    record = run.config()
+    config = validate_config(record["config"], source=str(run.path / "config.json"))
+    compiled = (record.get("lineage") or {}).get("compiled")
+    if compiled:
+        program, _ = load_compiled(_compiled_path(compiled))
+    else:
+        from dspy_logeval.eval.runner import build_program
+
+        dataset_ref = (record.get("dataset") or {}).get("path") or config.dataset.version
+        program = build_program(config, load_dataset(dataset_ref))
+    metrics = run.metrics() if (run.path / "metrics.json").is_file() else None
+    dataset = record.get("dataset") or {}
+    return ProgramSource(program, config, {
+        "source_run": run.run_id, "compiled": compiled,
+        "dataset": {"version": dataset.get("version"), "sha256": dataset.get("sha256")},
+        "test_metrics": compact_metrics(metrics), "config": config.model_dump(mode="json")})
+
+
+def _compiled_path(recorded: str) -> Path:
+    # A run records the path it was given; a relative one is relative to the checkout.
+    path = Path(recorded)
+    return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
+
+
+def source_from_compiled(path: Path) -> ProgramSource:
+    """A compiled program and the provenance its manifest records."""
+    program, manifest = load_compiled(path)
+    config = validate_config(manifest["config"], source=str(manifest_path(path)))
+    return ProgramSource(program, config, {
+        "source_run": manifest.get("test_run_id"), "compiled": str(path), "dataset": manifest.get("dataset") or {},
+        "test_metrics": compact_metrics(manifest.get("test_metrics")), "config": config.model_dump(mode="json")})
+
+
+def source_from_template(template: str, *, program: str = "predict", config: Path | None = None) -> ProgramSource:
+    """A bare template: PROGRAM on TEMPLATE with the sampling of CONFIG (default: the baseline config)."""
+    base = load_config(config).model_dump(mode="json")
+    cfg = validate_config({**base, "program": program, "prompt": {**base["prompt"], "template": template}},
+                          source="--template")
+    if program == "fewshot":
+        raise ArtifactError("a fewshot program needs its demos from a run: export the run instead of --template")
+    return ProgramSource(program_class(program)(load_signature(template,
+                                                               system_prompt=cfg.prompt.system_prompt)),
+                         cfg, {"source_run": None, "compiled": None, "dataset": {}, "test_metrics": {},
+                               "config": cfg.model_dump(mode="json")})
+
+
+def resolve_source(ref: str | None, *, template: str | None, runs_dir: Path, program: str = "predict",
+                   config: Path | None = None) -> ProgramSource:
+    """A ProgramSource from a run id, a compiled program path, or a template name."""
+    if (ref is None) == (template is None):
+        raise ArtifactError("give either RUN_ID|COMPILED_PATH or --template NAME, not both or neither")
+    if template is not None:
+        return source_from_template(template, program=program, config=config)
+    assert ref is not None
+    if ref.endswith(".json"):
+        return source_from_compiled(Path(ref))
+    return source_from_run(ref, runs_dir)
+
+
+def single_predictor(program: dspy.Module) -> dspy.Predict:
+    """The one predictor a program calls (cot: analyze.predict); several cannot become one request."""
+    predictors = program.named_predictors()
+    if len(predictors) != 1:
+        names = ", ".join(name for name, _ in predictors)
+        raise ArtifactError(f"the program has {len(predictors)} predictors ({names}); an artifact holds one request")
+    return predictors[0][1]
+
+
+def program_messages(predictor: dspy.Predict, logs: str) -> list[dict[str, Any]]:
+    """The messages the adapter builds for LOGS: exactly what the program sends."""
+    messages: list[dict[str, Any]] = SchemaJSONAdapter().format(predictor.signature, predictor.demos, {"logs": logs})
+    return messages
+
+
+def build_artifact(source: ProgramSource, *, name: str, version: int = 1) -> PromptArtifact:
+    """The prompt artifact of SOURCE's program: placeholder messages, demos, schema, sampling, provenance."""
+    predictor = single_predictor(source.program)
+    demos = [d.toDict() if hasattr(d, "toDict") else dict(d) for d in predictor.demos]
+    artifact = PromptArtifact.model_validate({
+        "format_version": FORMAT_VERSION, "name": name, "version": version,
+        "messages": program_messages(predictor, PLACEHOLDER),
+        "demos": json.loads(json.dumps(demos, default=str)),
+        "response_format": response_format(predictor.signature),
+        "sampling": source.config.llm_config.model_dump(), "model": source.config.model.name,
+        "program": source.config.program, "template": source.config.prompt.template,
+        "provenance": source.provenance, "created": now_iso()})
+    return check_artifact(artifact, where=f"export {name}")
+
+
+def export_prompt(source: ProgramSource, *, name: str, prompts_dir: Path, force: bool = False
+                  ) -> tuple[PromptArtifact, Path]:
+    """Write SOURCE's artifact as PROMPTS_DIR/NAME.json; refuse to overwrite unless FORCE (then version + 1)."""
+    artifact_path(name, prompts_dir)  # validates the name before any work
+    version = next_version(name, prompts_dir, force=force)
+    artifact = build_artifact(source, name=name, version=version)
+    return artifact, save_artifact(artifact, prompts_dir)

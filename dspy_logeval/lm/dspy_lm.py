@@ -1,0 +1,32 @@
+"""The dspy.LM on an endpoint: the one place the engine builds DSPy's client for a llama.cpp server."""
+
+from __future__ import annotations
+
+import os
+
+import dspy
+
+from dspy_logeval.core.config import LLMConfig, RuntimeConfig
+from dspy_logeval.lm.endpoint import Endpoint
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never wait on the network for litellm metadata
+
+
+def build_lm(endpoint: Endpoint, llm: LLMConfig, runtime: RuntimeConfig, *, api_key_env: str | None = None,
+             cache: bool = False) -> dspy.LM:
+    """A dspy.LM on the endpoint's OpenAI-compatible API with the config's sampling parameters."""
+    api_key = os.environ.get(api_key_env, "") if api_key_env else ""
+    return dspy.LM(
+        f"openai/{endpoint.model_name}",
+        api_base=f"{endpoint.base_url}/v1",
+        api_key=api_key or "local",
+        temperature=llm.temperature,
+        max_tokens=llm.max_tokens,
+        top_p=llm.top_p,
+        frequency_penalty=llm.frequency_penalty,
+        presence_penalty=llm.presence_penalty,
+        seed=llm.seed,
+        cache=cache,
+        num_retries=runtime.retries,
+        timeout=runtime.request_timeout,
+    )

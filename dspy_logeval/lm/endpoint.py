@@ -1,0 +1,86 @@
+"""The LM server a command talks to: the embedded llama.cpp server or a user's endpoint (no DSPy here)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from dspy_logeval.core.config import ModelConfig
+from dspy_logeval.core.errors import ModelUnavailable
+from dspy_logeval.core.files import file_sha256
+from dspy_logeval.lm.models import ensure_model, known_model
+from dspy_logeval.lm.server import EmbeddedServer
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A reachable OpenAI-compatible server and what it serves."""
+
+    base_url: str
+    model_name: str
+    model_path: Path | None
+    model_sha256: str | None
+    embedded: bool
+
+
+def model_file(model: ModelConfig) -> tuple[Path, str]:
+    """(path, sha256) of the .gguf the embedded server loads: model.file, or the known model's verified cache."""
+    if model.file:
+        path = Path(model.file).expanduser()
+        if not path.is_file():
+            raise ModelUnavailable(f"model file not found: {path} (model.file in the config)")
+        return path, file_sha256(path)
+    known = known_model(model.name)
+    return ensure_model(known.name), known.sha256
+
+
+@contextmanager
+def open_endpoint(model: ModelConfig, *, log_path: Path | None = None) -> Iterator[Endpoint]:
+    """Yield a healthy endpoint: start the embedded server for the duration, or check the user's URL."""
+    if model.endpoint != "embedded":
+        check_endpoint(model.endpoint)
+        yield Endpoint(model.endpoint, model.name, None, None, embedded=False)
+        return
+    path, sha = model_file(model)
+    with EmbeddedServer(path, parallel=model.parallel, n_ctx=model.n_ctx, log_path=log_path) as server:
+        yield Endpoint(server.base_url, model.name, path, sha, embedded=True)
+
+
+def check_endpoint(base_url: str) -> None:
+    """Raise ModelUnavailable with the fix when nothing healthy answers at BASE_URL."""
+    try:
+        response = httpx.get(f"{base_url}/health", timeout=5.0)
+    except httpx.HTTPError as exc:
+        raise ModelUnavailable(
+            f"cannot reach the LM at {base_url} ({type(exc).__name__}): port-forward your llama.cpp service "
+            f"(kubectl port-forward svc/llama-cpp 8080:8080) or start one with `logeval lm serve`") from None
+    if response.status_code != 200:
+        raise ModelUnavailable(f"the LM at {base_url} is not ready: /health answered {response.status_code}")
+
+
+PROBE_VALUE = "schema-enforced-7f3a"
+
+
+def probe_schema_enforcement(base_url: str, *, timeout: float = 60.0) -> bool:
+    """True when the server constrains output to a JSON schema (the answer can only be the enum's one value)."""
+    body = {
+        "messages": [{"role": "user", "content": "Say hello in one word."}],
+        "max_tokens": 64, "temperature": 0,
+        # Computed from scratch, so every run's first sample starts from the same cache state whatever the server
+        # did before: llama.cpp's floats depend on how a reused prefix was batched, and runs must be reproducible.
+        "cache_prompt": False,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "probe", "strict": True, "schema": {
+            "type": "object", "properties": {"answer": {"type": "string", "enum": [PROBE_VALUE]}},
+            "required": ["answer"], "additionalProperties": False}}},
+    }
+    try:
+        response = httpx.post(f"{base_url}/v1/chat/completions", json=body, timeout=timeout)
+        content = response.json()["choices"][0]["message"]["content"]
+        return bool(json.loads(content) == {"answer": PROBE_VALUE})
+    except (httpx.HTTPError, KeyError, IndexError, ValueError, TypeError):
+        return False

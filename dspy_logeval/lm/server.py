@@ -1,0 +1,147 @@
+"""The embedded llama.cpp server (xllamacpp) as a child process that lives exactly as long as a command.
+
+`python -m dspy_logeval.lm_server --model PATH --port N` is the child; EmbeddedServer starts it on a free port,
+waits for /health, and stops it on exit, Ctrl-C or error. The child also exits when its parent dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from dspy_logeval.core.errors import ModelUnavailable
+
+HEALTH_TIMEOUT_S = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
+class EmbeddedServer:
+    """A llama.cpp server child process; use as a context manager, `base_url` once entered."""
+
+    def __init__(self, model_path: Path, *, port: int | None = None, parallel: int = 1, n_ctx: int = 8192,
+                 threads: int | None = None, log_path: Path | None = None) -> None:
+        if port is not None and port_in_use(port):
+            raise ModelUnavailable(f"port {port} is already in use; pick another with --port or stop what holds it")
+        self.model_path = model_path
+        self.port = port or free_port()
+        self.parallel, self.n_ctx = parallel, n_ctx
+        self.threads = threads or os.cpu_count() or 1
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "dspy_logeval.lm.server", "--model", str(self.model_path),
+               "--port", str(self.port), "--parallel", str(self.parallel), "--n-ctx", str(self.n_ctx * self.parallel),
+               "--threads", str(self.threads), "--parent", str(os.getpid())]
+        out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise ModelUnavailable(f"the embedded llama.cpp server exited with code {self.proc.returncode} "
+                                       f"while loading {self.model_path.name}"
+                                       + (f"; see {self.log_path}" if self.log_path else ""))
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise ModelUnavailable(f"the embedded llama.cpp server did not become healthy within {HEALTH_TIMEOUT_S:.0f} s")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> EmbeddedServer:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import xllamacpp  # heavy: only the child imports it
+
+    params = xllamacpp.CommonParams()
+    params.model.path = args.model
+    params.port = args.port
+    params.n_ctx = args.n_ctx
+    params.n_parallel = args.parallel
+    params.cpuparams.n_threads = args.threads
+    params.cpuparams_batch.n_threads = args.threads
+    # No host-RAM prompt cache: restoring a prefix computed in another request's batches changes llama.cpp's
+    # floats, so the same config could give different answers depending on what ran before. The slot's own
+    # cache still reuses the shared instructions/demos prefix from one sample to the next.
+    params.cache_ram_mib = 0
+    params.endpoint_metrics = True  # /metrics: the server's own token and time counters (benchmarks read them)
+    server = xllamacpp.Server(params)  # serves on its own threads until the process exits
+    stop = {"now": False}
+
+    def _on_signal(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    while not stop["now"] and (args.parent == 0 or os.getppid() == args.parent):
+        time.sleep(0.5)
+    del server
+    os._exit(0)  # llama.cpp threads do not join cleanly; the OS reclaims everything
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the embedded llama.cpp server (used by logeval).")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--n-ctx", type=int, default=8192)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--parent", type=int, default=0, help="exit when this process is gone")
+    _serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

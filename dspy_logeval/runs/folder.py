@@ -1,0 +1,118 @@
+"""Run folders: artifacts/runs/<YYYYmmdd-HHMMSS>-<experiment_id>/ with config.json, results.jsonl, metrics.json.
+
+A run folder is the only thing reports, comparisons and the leaderboard read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from dspy_logeval.core.errors import RunError
+from dspy_logeval.core.files import write_json_atomic
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class RunFolder:
+    """One evaluation run on disk."""
+
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def create(cls, runs_dir: Path, experiment_id: str, config_record: dict[str, Any]) -> RunFolder:
+        """Make a new, uniquely named run folder and freeze its config.json."""
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        path = runs_dir / f"{stamp}-{experiment_id}"
+        suffix = 1
+        while path.exists():
+            suffix += 1
+            path = runs_dir / f"{stamp}-{experiment_id}-{suffix}"
+        path.mkdir()
+        run = cls(path)
+        write_json_atomic(path / "config.json", {"format_version": FORMAT_VERSION, "run_id": run.run_id,
+                                                 "created": datetime.now(timezone.utc).isoformat(),
+                                                 **config_record})
+        return run
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Append one sample's record to results.jsonl and flush it to disk at once."""
+        with (self.path / "results.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def config(self) -> dict[str, Any]:
+        return _read_json(self.path / "config.json")
+
+    def records(self) -> list[dict[str, Any]]:
+        return read_records(self.path)[0]
+
+    def metrics(self) -> dict[str, Any]:
+        return _read_json(self.path / "metrics.json")
+
+    def write_metrics(self, metrics: dict[str, Any]) -> None:
+        write_json_atomic(self.path / "metrics.json", {"format_version": FORMAT_VERSION, **metrics})
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    except FileNotFoundError:
+        raise RunError(f"{path} is missing: not a complete run folder") from None
+    except json.JSONDecodeError as exc:
+        raise RunError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def read_records(run_dir: Path) -> tuple[list[dict[str, Any]], int]:
+    """Read results.jsonl; return (complete records, number of unreadable lines, e.g. a truncated last one)."""
+    path = run_dir / "results.jsonl"
+    if not path.exists():
+        raise RunError(f"{run_dir} has no results.jsonl: the run recorded no sample")
+    records: list[dict[str, Any]] = []
+    lost = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            lost += 1
+    return records, lost
+
+
+def resolve_run(ref: str | Path, runs_dir: Path) -> RunFolder:
+    """A run folder from a path, a run id, or a unique prefix/suffix of a run id ('latest' = newest)."""
+    candidate = Path(ref)
+    if candidate.is_dir() and (candidate / "config.json").exists():
+        return RunFolder(candidate)
+    runs = list_runs(runs_dir)
+    if str(ref) == "latest":
+        if not runs:
+            raise RunError(f"no runs in {runs_dir}: run `logeval evaluate` first")
+        return runs[-1]
+    matches = [r for r in runs if r.run_id == str(ref)] or [
+        r for r in runs if r.run_id.startswith(str(ref)) or r.run_id.endswith(str(ref))]
+    if not matches:
+        raise RunError(f"no run {ref!r} in {runs_dir} (list them with `logeval leaderboard`)")
+    if len(matches) > 1 and str(ref) not in {r.run_id for r in matches}:
+        names = ", ".join(r.run_id for r in matches[:5])
+        raise RunError(f"run {ref!r} is ambiguous: {names}; give the full run id")
+    return matches[-1]
+
+
+def list_runs(runs_dir: Path) -> list[RunFolder]:
+    """All run folders with a config.json, oldest first."""
+    if not runs_dir.is_dir():
+        return []
+    return [RunFolder(p) for p in sorted(runs_dir.iterdir()) if (p / "config.json").is_file()]

@@ -1,0 +1,164 @@
+"""Export run metrics for monitoring: Prometheus text exposition, JSON, and a Pushgateway push."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from dspy_logeval.core.errors import LogevalError
+from dspy_logeval.runs.folder import RunFolder
+from dspy_logeval.runs.leaderboard import leaderboard_row
+
+LABELS = ("experiment_id", "run_id", "model", "program", "prompt_template", "dataset_version")
+GAUGES = (  # (metric name, help, metrics.json path)
+    ("logeval_accuracy_ratio", "Root cause exact-match accuracy.", "accuracy.root_cause_exact_match"),
+    ("logeval_composite_score", "Weighted composite score of the run (docs/metrics.md).", "composite"),
+    ("logeval_severity_accuracy_ratio", "Severity accuracy.", "accuracy.severity_classification"),
+    ("logeval_action_accuracy_ratio", "Action accuracy.", "accuracy.action"),
+    ("logeval_component_f1_score", "Weighted F1 of the component.", "accuracy.component_detection"),
+    ("logeval_rouge_l_score", "Mean ROUGE-L F of the summaries.", "quality.summary_rougeL"),
+    ("logeval_parse_failure_ratio", "Share of unparsable answers.", "quality.parse_failure_rate"),
+    ("logeval_hallucination_ratio", "Share of predictions naming identifiers absent from the logs.",
+     "quality.hallucination_rate"),
+    ("logeval_missed_log_ratio", "Share of predictions ignoring the failure signal line.",
+     "quality.missed_log_rate"),
+    ("logeval_cost_usd", "Token cost of the run in USD.", "performance.cost_usd"),
+    ("logeval_samples", "Samples scored in the run.", "n_samples"),
+    ("logeval_errors", "Samples that failed in the run.", "n_errors"),
+)
+QUANTILES = (("0.5", "p50_latency_ms"), ("0.95", "p95_latency_ms"), ("0.99", "p99_latency_ms"))
+
+
+def _get(metrics: dict[str, Any], dotted: str) -> float | None:
+    value: Any = metrics
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _labels(run: RunFolder) -> dict[str, str]:
+    row = leaderboard_row(run)
+    return {"experiment_id": str(row["experiment_id"] or ""), "run_id": run.run_id,
+            "model": str(row["model_name"] or ""), "program": str(row["program"] or ""),
+            "prompt_template": str(row["prompt_template"] or ""),
+            "dataset_version": str(row["dataset_version"] or "")}
+
+
+def _run_time(run_id: str) -> float | None:
+    try:
+        return datetime.strptime(run_id[:15], "%Y%m%d-%H%M%S").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+class RunsCollector(Collector):
+    """A prometheus_client collector over run folders (metrics.json + config.json), read once."""
+
+    def __init__(self, runs: Sequence[RunFolder]) -> None:
+        self._runs = [(_labels(run), run.metrics()) for run in runs]
+
+    def collect(self) -> Iterator[Metric]:
+        for name, doc, path in GAUGES:
+            family = GaugeMetricFamily(name, doc, labels=LABELS)
+            for labels, metrics in self._runs:
+                value = _get(metrics, path)
+                if value is not None:
+                    family.add_metric([labels[k] for k in LABELS], value)
+            yield family
+        yield self._started()
+        yield self._tokens()
+        yield self._per_category()
+        yield self._latency()
+
+    def _started(self) -> Metric:
+        family = GaugeMetricFamily("logeval_run_timestamp_seconds",
+                                   "Unix time the run started (topk picks each experiment's newest run).",
+                                   labels=LABELS)
+        for labels, _ in self._runs:
+            stamp = _run_time(labels["run_id"])
+            if stamp is not None:
+                family.add_metric([labels[k] for k in LABELS], stamp)
+        return family
+
+    def _tokens(self) -> Metric:
+        family = GaugeMetricFamily("logeval_tokens", "Tokens used by the run, by kind.",
+                                   labels=(*LABELS, "kind"))
+        for labels, metrics in self._runs:
+            for kind in ("prompt", "completion", "cached", "total"):
+                value = _get(metrics, f"performance.{kind}_tokens")
+                if value is not None:
+                    family.add_metric([*(labels[k] for k in LABELS), kind], value)
+        return family
+
+    def _per_category(self) -> Metric:
+        family = GaugeMetricFamily("logeval_category_accuracy_ratio",
+                                   "Root cause accuracy of the run per category.",
+                                   labels=(*LABELS, "category"))
+        for labels, metrics in self._runs:
+            for category, values in (metrics.get("per_category") or {}).items():
+                family.add_metric([*(labels[k] for k in LABELS), category],
+                                  float(values["root_cause_accuracy"]))
+        return family
+
+    def _latency(self) -> Metric:
+        family = Metric("logeval_latency_seconds", "Per-sample latency of the run.", "summary")
+        for labels, metrics in self._runs:
+            n, avg = _get(metrics, "n_samples") or 0.0, _get(metrics, "performance.avg_latency_ms") or 0.0
+            for quantile, key in QUANTILES:
+                value = _get(metrics, f"performance.{key}")
+                if value is not None:
+                    family.add_sample("logeval_latency_seconds", {**labels, "quantile": quantile},
+                                      value / 1000)
+            family.add_sample("logeval_latency_seconds_sum", labels, n * avg / 1000)
+            family.add_sample("logeval_latency_seconds_count", labels, n)
+        return family
+
+
+def scored(runs: Iterable[RunFolder]) -> list[RunFolder]:
+    """The runs that have a metrics.json."""
+    return [run for run in runs if (run.path / "metrics.json").is_file()]
+
+
+def render_prometheus(runs: Sequence[RunFolder]) -> str:
+    """Prometheus text exposition (format 0.0.4) of every scored run in RUNS, one label set per run."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RunsCollector(scored(runs)))
+    return generate_latest(registry).decode("utf-8")
+
+
+def render_json(runs: Sequence[RunFolder]) -> str:
+    """The same numbers as JSON: [{labels..., metrics: {name: value}}] per scored run."""
+    out = []
+    for run in scored(runs):
+        metrics = run.metrics()
+        values = {name: _get(metrics, path) for name, _, path in GAUGES}
+        values.update({f"latency_{key}": _get(metrics, f"performance.{key}") for _, key in QUANTILES})
+        values["total_tokens"] = _get(metrics, "performance.total_tokens")
+        out.append({**_labels(run), "metrics": values})
+    return json.dumps(out, indent=2) + "\n"
+
+
+def push_to_gateway(text: str, url: str, *, job: str = "logeval", client: httpx.Client | None = None) -> None:
+    """PUT the exposition TEXT to a Prometheus Pushgateway at URL, replacing the job's group.
+
+    Raises:
+        LogevalError: the gateway is unreachable or refused the push.
+    """
+    target = f"{url.rstrip('/')}/metrics/job/{job}"
+    http = client or httpx.Client(timeout=10.0)
+    try:
+        response = http.put(target, content=text.encode("utf-8"),
+                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise LogevalError(f"push to Pushgateway {target} failed: {exc}") from exc
+    finally:
+        if client is None:
+            http.close()

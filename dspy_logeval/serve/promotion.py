@@ -1,0 +1,92 @@
+"""Promotion: which prompt artifact serves production (artifacts/prompts/production.json), and the list of them."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dspy_logeval.core.errors import ArtifactError
+from dspy_logeval.core.files import write_json_atomic
+from dspy_logeval.serve.prompt_artifact import (
+    PRODUCTION_POINTER,
+    PromptArtifact,
+    list_artifact_paths,
+    load_artifact,
+    now_iso,
+)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return "unknown"
+
+
+def promote(name: str, prompts_dir: Path) -> dict[str, Any]:
+    """Point production at artifact NAME (checked first) and return the pointer written."""
+    artifact = load_artifact(name, prompts_dir)
+    pointer = {"format_version": 1, "name": artifact.name, "version": artifact.version,
+               "source_run": artifact.source_run, "promoted_by": _user(), "promoted_at": now_iso()}
+    write_json_atomic(prompts_dir / PRODUCTION_POINTER, pointer)
+    return pointer
+
+
+def production_pointer(prompts_dir: Path) -> dict[str, Any] | None:
+    """The production pointer, or None when nothing was promoted yet."""
+    path = prompts_dir / PRODUCTION_POINTER
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{path} is not valid JSON: {exc}; promote a prompt again with `logeval promote`") \
+            from None
+    if not isinstance(data, dict) or "name" not in data:
+        raise ArtifactError(f"{path} does not name a prompt; promote one again with `logeval promote NAME`")
+    return data
+
+
+def production_artifact(prompts_dir: Path) -> PromptArtifact:
+    """The promoted artifact; ArtifactError when none is promoted or it changed since promotion."""
+    pointer = production_pointer(prompts_dir)
+    if pointer is None:
+        raise ArtifactError(f"no prompt is promoted in {prompts_dir}: run `logeval promote NAME` "
+                            "or pass --prompt NAME")
+    artifact = load_artifact(str(pointer["name"]), prompts_dir)
+    if artifact.version != pointer.get("version"):
+        raise ArtifactError(f"production points at {artifact.name} v{pointer.get('version')}, but the file is now "
+                            f"v{artifact.version}; promote it again to serve the new version")
+    return artifact
+
+
+@dataclass(frozen=True)
+class PromptRow:
+    """One line of `logeval prompts`."""
+
+    name: str
+    version: int | None
+    source_run: str | None
+    created: str
+    test_metrics: dict[str, Any]
+    production: bool
+    problem: str | None = None
+
+
+def list_prompts(prompts_dir: Path) -> list[PromptRow]:
+    """Every artifact with its test metrics and whether it is in production; unusable ones say why."""
+    pointer = production_pointer(prompts_dir) or {}
+    rows = []
+    for path in list_artifact_paths(prompts_dir):
+        try:
+            art = load_artifact(path, prompts_dir)
+        except ArtifactError as exc:
+            rows.append(PromptRow(path.stem, None, None, "", {}, False, problem=str(exc)))
+            continue
+        live = pointer.get("name") == art.name and pointer.get("version") == art.version
+        rows.append(PromptRow(art.name, art.version, art.source_run, art.created,
+                              dict(art.provenance.get("test_metrics") or {}), live))
+    return rows

@@ -1,0 +1,28 @@
+"""A LogAnalyzer on a live LM: the embedded llama.cpp server or the user's endpoint, for one block."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from dspy_logeval.core.config import ModelConfig
+from dspy_logeval.lm.endpoint import open_endpoint
+from dspy_logeval.serve.analyzer import LLMConfig, LogAnalyzer
+from dspy_logeval.serve.prompt_artifact import PromptArtifact
+
+
+@contextmanager
+def production_analyzer(artifact: PromptArtifact, model: ModelConfig, *, timeout: float, retries: int,
+                        temperature: float | None = None) -> Iterator[LogAnalyzer]:
+    """A LogAnalyzer on the embedded server or the user's endpoint, for the duration of the block."""
+    overrides: dict[str, Any] = {"timeout": timeout, "retries": retries}
+    if temperature is not None:
+        overrides["temperature"] = temperature
+    with open_endpoint(model) as endpoint:
+        analyzer = LogAnalyzer(endpoint.base_url, endpoint.model_name,
+                               LLMConfig.from_sampling(artifact.sampling, **overrides), artifact)
+        try:
+            yield analyzer
+        finally:
+            analyzer.close()
