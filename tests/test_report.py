@@ -24,7 +24,7 @@ def run(tmp_path: Path) -> RunFolder:
 
 def test_summary_has_results_table_and_failures_by_category(run: RunFolder) -> None:
     text = write_summary(run, run.metrics()).read_text(encoding="utf-8")
-    assert "| Root cause accuracy | 50.0% |" in text
+    assert "| Root cause exact match | 50.0% |" in text
     assert "| Composite | " in text and "95% CI" in text
     assert "## Top failures by category" in text
     assert "| pod_lifecycle | 1 |" in text and "| network | 1 |" in text

@@ -12,10 +12,6 @@ from rich.table import Table
 
 from dspy_logeval.cli.common import console, reported_errors
 from dspy_logeval.core.paths import DATASETS_DIR
-from dspy_logeval.data.analysis import COVERAGE_MET, NAMESPACE_TARGETS, SEVERITY_TARGETS, analyze_samples
-from dspy_logeval.data.checks import validate_dataset
-from dspy_logeval.data.dataset import load_dataset
-from dspy_logeval.data.freeze import combine_sources, freeze_version
 
 dataset_app = typer.Typer(help="Validate, analyze, combine and freeze labeled datasets.",
                           no_args_is_help=True)
@@ -26,6 +22,8 @@ DatasetRef = Annotated[str, typer.Argument(help="A version (golden-v1), a folder
 @dataset_app.command("validate")
 def validate_command(dataset: DatasetRef) -> None:
     """Check schema, taxonomy labels, duplicate ids and messages, and metadata; print every problem."""
+    from dspy_logeval.data.checks import validate_dataset
+
     with reported_errors():
         report = validate_dataset(dataset)
     if not report.ok:
@@ -42,6 +40,9 @@ def analyze_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Show label distributions, log shape, labeling completeness and coverage recommendations."""
+    from dspy_logeval.data.analysis import analyze_samples
+    from dspy_logeval.data.dataset import load_dataset
+
     with reported_errors():
         loaded = load_dataset(dataset)
     analysis = analyze_samples(loaded.samples)
@@ -60,6 +61,8 @@ def combine_command(
     seed: Annotated[int, typer.Option(help="Seed of the stratified train/dev/test split.")] = 7,
 ) -> None:
     """Merge SOURCES into one samples.json sorted by id, with seeded splits stratified by category."""
+    from dspy_logeval.data.freeze import combine_sources
+
     with reported_errors():
         samples = combine_sources(sources, out=out, seed=seed)
     counts = {name: sum(1 for s in samples if s["split"] == name) for name in ("train", "dev", "test")}
@@ -75,6 +78,8 @@ def freeze_command(
     datasets_dir: Annotated[Path, typer.Option(hidden=True)] = DATASETS_DIR,
 ) -> None:
     """Write SRC as the immutable version datasets/VERSION/ (samples.json + metadata.json with its sha256)."""
+    from dspy_logeval.data.freeze import freeze_version
+
     with reported_errors():
         target = freeze_version(src, version=version, description=description, datasets_dir=datasets_dir)
     metadata = json.loads((target / "metadata.json").read_text(encoding="utf-8"))
@@ -82,6 +87,7 @@ def freeze_command(
 
 
 def _print_analysis(analysis: Mapping[str, Any]) -> None:
+    from dspy_logeval.data.analysis import COVERAGE_MET, NAMESPACE_TARGETS, SEVERITY_TARGETS
     total = analysis["sample_count"]
     severity_targets = {k: f"{v:.0%} ±5" for k, v in SEVERITY_TARGETS.items()}
     namespace_targets = {k: f"{low}-{high}" for k, (low, high) in NAMESPACE_TARGETS.items()}

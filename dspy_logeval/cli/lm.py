@@ -9,10 +9,7 @@ import typer
 from rich.table import Table
 
 from dspy_logeval.cli.common import console, reported_errors
-from dspy_logeval.core.config import ModelConfig
-from dspy_logeval.lm.endpoint import model_file
-from dspy_logeval.lm.models import DEFAULT_MODEL, MODELS, ensure_model, is_cached, known_model
-from dspy_logeval.lm.server import EmbeddedServer
+from dspy_logeval.lm.models import DEFAULT_MODEL
 
 lm_app = typer.Typer(help="Embedded llama.cpp models and server.", no_args_is_help=True)
 
@@ -20,6 +17,8 @@ lm_app = typer.Typer(help="Embedded llama.cpp models and server.", no_args_is_he
 @lm_app.command("list")
 def list_command() -> None:
     """Show the known embedded models and whether each is cached."""
+    from dspy_logeval.lm.models import MODELS, is_cached
+
     table = Table("name", "file", "size", "sha256", "cached", "package")
     for model in MODELS.values():
         table.add_row(model.name, model.file, f"{model.size / 1e6:.0f} MB", model.sha256[:16] + "…",
@@ -30,6 +29,8 @@ def list_command() -> None:
 @lm_app.command("pull")
 def pull_command(name: Annotated[str, typer.Argument(help="Known model name.")] = DEFAULT_MODEL) -> None:
     """Download a known model's .gguf once into the cache and verify its sha256."""
+    from dspy_logeval.lm.models import ensure_model, known_model
+
     with reported_errors():
         path = ensure_model(known_model(name).name)
     typer.echo(f"{name}: {path}")
@@ -44,6 +45,10 @@ def serve_command(
     n_ctx: Annotated[int, typer.Option(help="Context window per slot.", min=512)] = 8192,
 ) -> None:
     """Run the embedded llama.cpp server in the foreground until Ctrl-C."""
+    from dspy_logeval.core.config import ModelConfig
+    from dspy_logeval.lm.endpoint import model_file
+    from dspy_logeval.lm.server import EmbeddedServer
+
     with reported_errors():
         path, _sha = model_file(ModelConfig(name=model, file=file))
         with EmbeddedServer(path, port=port, parallel=parallel, n_ctx=n_ctx) as server:

@@ -12,12 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dspy_logeval.cli.common import console, reported_errors
 from dspy_logeval.cli.render import EvalProgress, metrics_table
 from dspy_logeval.cli.runs import leaderboard_table, print_comparison
-from dspy_logeval.core.config import load_config, validate_config
 from dspy_logeval.core.errors import ConfigError
 from dspy_logeval.core.paths import COMPILED_DIR, CONFIGS_DIR, RUNS_DIR
-from dspy_logeval.eval.runner import evaluate_experiment
-from dspy_logeval.optimize.compile import OptimizeOptions, optimize_program
-from dspy_logeval.runs.leaderboard import rebuild_leaderboard, sort_rows
 
 ConfigArg = Annotated[Path | None, typer.Argument(help="Experiment YAML (default: configs/cot-smollm2.yaml).",
                                                   show_default=False)]
@@ -68,6 +64,9 @@ def optimize_command(
     compiled_dir: Annotated[Path, typer.Option(hidden=True)] = COMPILED_DIR,
 ) -> None:
     """Compile a program on the train split through the composite metric and compare it with the baseline on test."""
+    from dspy_logeval.core.config import load_config, validate_config
+    from dspy_logeval.optimize.compile import OptimizeOptions, optimize_program
+
     with reported_errors():
         cfg = load_config(config or CONFIGS_DIR / "cot-smollm2.yaml")
         if program:
@@ -95,7 +94,9 @@ def sweep_command(
     runs_dir: Annotated[Path, typer.Option(hidden=True)] = RUNS_DIR,
 ) -> None:
     """Run several experiments in sequence, then print the leaderboard rows of this sweep."""
-    from dspy_logeval.eval.runner import EvalRequest
+    from dspy_logeval.core.config import load_config
+    from dspy_logeval.eval.runner import EvalRequest, evaluate_experiment
+    from dspy_logeval.runs.leaderboard import rebuild_leaderboard, sort_rows
 
     with reported_errors():
         paths = list(configs or []) + [Path(p) for p in sorted(globlib.glob(glob or ""))]

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from pydantic import ValidationError
 from rich.table import Table
 
 from dspy_logeval.cli.common import console, reported_errors
-from dspy_logeval.core.config import ModelConfig
 from dspy_logeval.core.errors import ConfigError
 from dspy_logeval.core.paths import LEADERBOARD_PATH, PROMPTS_DIR, RUNS_DIR
-from dspy_logeval.export import artifact as export
-from dspy_logeval.export.parity import ParityReport, verify_parity
-from dspy_logeval.serve.api import Limits, create_app
-from dspy_logeval.serve.promotion import list_prompts, production_artifact, promote
-from dspy_logeval.serve.prompt_artifact import load_artifact
-from dspy_logeval.serve.session import production_analyzer
+
+if TYPE_CHECKING:
+    from dspy_logeval.core.config import ModelConfig
+    from dspy_logeval.export.parity import ParityReport
 
 PromptsDirOpt = Annotated[Path, typer.Option("--prompts-dir", help="Where prompt artifacts live.", hidden=True)]
 RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders live.", hidden=True)]
@@ -45,6 +40,9 @@ def export_command(
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Export a run's (or a compiled or template) program as a prompt artifact for the production analyzer."""
+    from dspy_logeval.export import artifact as export
+    from dspy_logeval.export.parity import verify_parity
+
     if not name:
         raise typer.BadParameter("give the artifact a name", param_hint="--name")
     with reported_errors():
@@ -73,6 +71,8 @@ def promote_command(
     prompts_dir: PromptsDirOpt = PROMPTS_DIR,
 ) -> None:
     """Point production (artifacts/prompts/production.json) at prompt NAME."""
+    from dspy_logeval.serve.promotion import promote
+
     with reported_errors():
         pointer = promote(name, prompts_dir)
     typer.echo(f"production → {pointer['name']} v{pointer['version']} (source run {pointer['source_run']}, "
@@ -81,6 +81,8 @@ def promote_command(
 
 def prompts_command(prompts_dir: PromptsDirOpt = PROMPTS_DIR) -> None:
     """List prompt artifacts with their test metrics; * marks the one in production."""
+    from dspy_logeval.serve.promotion import list_prompts
+
     with reported_errors():
         rows = list_prompts(prompts_dir)
     table = Table("", "name", "version", "source run", "composite", "accuracy", "n", "created", title="prompts")
@@ -110,6 +112,13 @@ def serve_command(
     leaderboard: Annotated[Path, typer.Option(help="leaderboard.json to serve.", hidden=True)] = LEADERBOARD_PATH,
 ) -> None:
     """Serve the production analyzer API (/v1/analyze, /health, /metrics, /api/evals/leaderboard)."""
+    import uvicorn
+
+    from dspy_logeval.serve.api import Limits, create_app
+    from dspy_logeval.serve.promotion import production_artifact
+    from dspy_logeval.serve.prompt_artifact import load_artifact
+    from dspy_logeval.serve.session import production_analyzer
+
     with reported_errors():
         artifact = load_artifact(prompt, prompts_dir) if prompt else production_artifact(prompts_dir)
         model = _model_config(endpoint, artifact.model)
@@ -122,6 +131,9 @@ def serve_command(
 
 
 def _model_config(endpoint: str, name: str) -> ModelConfig:
+    from pydantic import ValidationError
+
+    from dspy_logeval.core.config import ModelConfig
     try:
         return ModelConfig(endpoint=endpoint, name=name)
     except ValidationError as exc:

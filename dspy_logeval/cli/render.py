@@ -15,32 +15,24 @@ from rich.progress import (
 from rich.table import Table
 
 from dspy_logeval.cli.common import console
+from dspy_logeval.runs.metric_keys import BY_NAME, MetricKey, format_value, metric_ci, metric_value
+
+TABLE_KEYS = ("accuracy", "severity_accuracy", "action_accuracy", "severity_macro_f1", "component_f1", "rouge_l",
+              "composite", "hallucination_rate", "missed_log_rate", "parse_failure_rate")
 
 
-def _pct(metrics: dict[str, Any], key: str) -> str:
-    group, name = key.split(".")
-    value = metrics[group][name]
-    ci = metrics.get("confidence_intervals", {}).get(key)
-    text = f"{value * 100:.1f}%"
-    return f"{text}  [{ci[0] * 100:.1f}%, {ci[1] * 100:.1f}%]" if ci else text
+def _with_ci(metrics: dict[str, Any], key: MetricKey) -> str:
+    text = format_value(metric_value(metrics, key.path), key.unit)
+    ci = metric_ci(metrics, key.path) if key.ci else None
+    return f"{text}  [{format_value(ci[0], key.unit)}, {format_value(ci[1], key.unit)}]" if ci else text
 
 
 def metrics_table(metrics: dict[str, Any], *, title: str = "") -> Table:
-    """The headline numbers of one run, with 95% CIs where computed."""
-    perf, quality = metrics["performance"], metrics["quality"]
+    """The headline numbers of one run, with 95% CIs where computed (rows from runs.metric_keys)."""
+    perf = metrics["performance"]
     table = Table("metric", "value", title=title, show_header=True)
-    for label, key in (("root cause exact match", "accuracy.root_cause_exact_match"),
-                       ("severity accuracy", "accuracy.severity_classification"),
-                       ("action accuracy", "accuracy.action")):
-        table.add_row(label, _pct(metrics, key))
-    table.add_row("severity macro-F1", f"{metrics['accuracy']['severity_macro_f1']:.3f}")
-    table.add_row("component F1 (weighted)", f"{metrics['accuracy']['component_detection'] * 100:.1f}%")
-    table.add_row("summary ROUGE-L", f"{quality['summary_rougeL']:.3f}")
-    ci = metrics.get("confidence_intervals", {}).get("composite")
-    table.add_row("composite", f"{metrics['composite']:.3f}" + (f"  [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""))
-    for label, key in (("hallucination rate", "hallucination_rate"), ("missed-log rate", "missed_log_rate"),
-                       ("parse failure rate", "parse_failure_rate")):
-        table.add_row(label, f"{quality[key] * 100:.1f}%")
+    for key in (BY_NAME[name] for name in TABLE_KEYS):
+        table.add_row(key.label, _with_ci(metrics, key))
     table.add_row("latency avg / p50 / p95 / p99 (ms)", " / ".join(
         f"{perf[k]:.0f}" for k in ("avg_latency_ms", "p50_latency_ms", "p95_latency_ms", "p99_latency_ms")))
     table.add_row("tokens prompt / completion / cached", " / ".join(

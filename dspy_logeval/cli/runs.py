@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -12,8 +12,11 @@ from rich.table import Table
 from dspy_logeval.cli.common import console, reported_errors
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.core.paths import LEADERBOARD_PATH, RUNS_DIR
-from dspy_logeval.runs import compare, leaderboard, prometheus, report
-from dspy_logeval.runs.folder import RunFolder, list_runs, resolve_run
+from dspy_logeval.runs.metric_keys import BY_NAME, SORTABLE, format_value
+
+if TYPE_CHECKING:
+    from dspy_logeval.runs.compare import Comparison
+    from dspy_logeval.runs.folder import RunFolder
 
 RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders live.", hidden=True)]
 TABLE_COLUMNS = ("run_id", "model_name", "program", "prompt_template", "dataset_version", "n_samples",
@@ -29,8 +32,8 @@ def _leaderboard_path(runs_dir: Path) -> Path:
 
 def _cell(row: Mapping[str, Any], column: str) -> str:
     value = row.get(column)
-    kind = leaderboard.KINDS.get(column)
-    return report.fmt(value, kind) if kind else ("" if value is None else str(value))
+    key = BY_NAME.get(column)
+    return format_value(value, key.unit) if key else ("" if value is None else str(value))
 
 
 def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table:
@@ -41,7 +44,7 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table
     return table
 
 
-def comparison_table(result: compare.Comparison) -> Table:
+def comparison_table(result: Comparison) -> Table:
     """A rich table of a comparison's metric deltas."""
     table = Table("metric", "A", "B", "B − A", "95% paired CI", title=f"{result.run_b} vs {result.run_a}")
     for row in result.table_rows():
@@ -57,6 +60,9 @@ def compare_command(
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Compare RUN_B against RUN_A on their shared samples: deltas with CIs, McNemar, verdict."""
+    from dspy_logeval.runs import compare
+    from dspy_logeval.runs.folder import resolve_run
+
     with reported_errors():
         result = compare.compare_runs(resolve_run(run_a, runs_dir), resolve_run(run_b, runs_dir), force=force)
     if markdown:
@@ -65,7 +71,7 @@ def compare_command(
     print_comparison(result)
 
 
-def print_comparison(result: compare.Comparison) -> None:
+def print_comparison(result: Comparison) -> None:
     """Warnings, the delta table, McNemar's counts and p, and the verdict line."""
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
@@ -76,11 +82,13 @@ def print_comparison(result: compare.Comparison) -> None:
 
 
 def leaderboard_command(
-    sort: Annotated[str, typer.Option(help=f"Rank by: {', '.join(leaderboard.SORTABLE)}.")] = "composite",
+    sort: Annotated[str, typer.Option(help=f"Rank by: {', '.join(SORTABLE)}.")] = "composite",
     limit: Annotated[int | None, typer.Option(help="Show only the best N runs.", min=1)] = None,
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Rebuild leaderboard.json and leaderboard.html from every scored run and print the ranking."""
+    from dspy_logeval.runs import leaderboard
+
     out = _leaderboard_path(runs_dir)
     with reported_errors():
         rows = leaderboard.sort_rows(leaderboard.rebuild_leaderboard(runs_dir, out), sort)
@@ -94,6 +102,9 @@ def report_command(
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Recompute metrics.json, summary.md and report.html of RUN from its results.jsonl."""
+    from dspy_logeval.runs import leaderboard, report
+    from dspy_logeval.runs.folder import resolve_run
+
     with reported_errors():
         folder = resolve_run(run, runs_dir)
         metrics, lost = report.rescore_run(folder)
@@ -107,6 +118,8 @@ def report_command(
 
 
 def _select_runs(run: str | None, *, all_runs: bool, runs_dir: Path) -> list[RunFolder]:
+    from dspy_logeval.runs import prometheus
+    from dspy_logeval.runs.folder import list_runs, resolve_run
     if run and all_runs:
         raise RunError("give either a RUN or --all, not both")
     if all_runs:
@@ -131,6 +144,8 @@ def export_metrics_command(
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Print run metrics as Prometheus text exposition or JSON, or push them to a Pushgateway."""
+    from dspy_logeval.runs import prometheus
+
     with reported_errors():
         runs = _select_runs(None if latest and not run else run, all_runs=all_runs, runs_dir=runs_dir)
         text = prometheus.render_json(runs) if fmt == "json" else prometheus.render_prometheus(runs)

@@ -20,6 +20,7 @@ from dspy_logeval.data.dataset import load_dataset
 from dspy_logeval.eval.compiled import load_compiled, manifest_path
 from dspy_logeval.lm.adapter import SchemaJSONAdapter, response_format
 from dspy_logeval.runs.folder import resolve_run
+from dspy_logeval.runs.metric_keys import HEADLINE, metric_value
 from dspy_logeval.serve.prompt_artifact import (
     FORMAT_VERSION,
     PLACEHOLDER,
@@ -32,12 +33,6 @@ from dspy_logeval.serve.prompt_artifact import (
 )
 from programs import program_class
 from signatures import load_signature
-
-# The headline numbers an artifact carries from its source run (metrics.json key paths).
-METRIC_KEYS = {"composite": ("composite",), "root_cause_exact_match": ("accuracy", "root_cause_exact_match"),
-               "severity_classification": ("accuracy", "severity_classification"),
-               "component_detection": ("accuracy", "component_detection"), "action": ("accuracy", "action"),
-               "parse_failure_rate": ("quality", "parse_failure_rate"), "n_samples": ("n_samples",)}
 
 
 @dataclass(frozen=True)
@@ -54,14 +49,12 @@ def compact_metrics(metrics: dict[str, Any] | None) -> dict[str, Any]:
     if not metrics:
         return {}
     out: dict[str, Any] = {}
-    for name, path in METRIC_KEYS.items():
-        value: Any = metrics
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        if value is None and name in metrics:
-            value = metrics[name]
+    for key in HEADLINE:
+        value = metric_value(metrics, key.path)
+        if value is None:
+            value = metrics.get(key.leaf)
         if value is not None:
-            out[name] = value
+            out[key.leaf] = value
     return out
 
 

@@ -14,18 +14,18 @@ from dspy_logeval.core.config import ExperimentConfig, ModelConfig
 from dspy_logeval.data.dataset import load_dataset
 from dspy_logeval.eval.predict import predict_one
 from dspy_logeval.eval.production import production_record
-from dspy_logeval.serve.session import production_analyzer
 from dspy_logeval.eval.runner import select_samples
 from dspy_logeval.export.artifact import ProgramSource
 from dspy_logeval.lm.adapter import SchemaJSONAdapter
 from dspy_logeval.lm.dspy_lm import build_lm
 from dspy_logeval.lm.endpoint import Endpoint
+from dspy_logeval.runs.metric_keys import HEADLINE, metric_value
 from dspy_logeval.runs.metrics import compute_metrics
 from dspy_logeval.serve.analyzer import LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import PromptArtifact
+from dspy_logeval.serve.session import production_analyzer
 
-COMPARED_METRICS = ("composite", "accuracy.root_cause_exact_match", "accuracy.severity_classification",
-                    "accuracy.action", "quality.parse_failure_rate")
+COMPARED_METRICS = tuple(key.path for key in HEADLINE if key.name != "n_samples")
 
 
 @dataclass
@@ -48,13 +48,7 @@ class ParityReport:
 
 
 def _pick(metrics: dict[str, Any]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key in COMPARED_METRICS:
-        value: Any = metrics
-        for part in key.split("."):
-            value = value[part]
-        out[key] = float(value)
-    return out
+    return {path: float(metric_value(metrics, path)) for path in COMPARED_METRICS}
 
 
 def verify_parity(source: ProgramSource, artifact: PromptArtifact, *, dataset: str | None = None,

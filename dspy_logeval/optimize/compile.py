@@ -27,6 +27,7 @@ from dspy_logeval.lm.endpoint import Endpoint, open_endpoint
 from dspy_logeval.optimize.optimizers import OPTIMIZERS, OptimizeOptions, compile_program
 from dspy_logeval.runs.compare import Comparison, compare_runs
 from dspy_logeval.runs.folder import RunFolder, list_runs
+from dspy_logeval.runs.metric_keys import BY_NAME, HEADLINE, metric_value
 from dspy_logeval.runs.metrics import composite_metric
 
 Phase = Callable[[str, dict[str, Any]], None]
@@ -140,9 +141,8 @@ def _manifest(config: ExperimentConfig, options: OptimizeOptions, dataset: Datas
 
 
 def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {"root_cause_exact_match": metrics["accuracy"]["root_cause_exact_match"],
-            "composite": metrics["composite"], "n_samples": metrics["n_samples"],
-            "avg_latency_ms": metrics["performance"]["avg_latency_ms"]}
+    keys = (*(key for key in HEADLINE if key.ci or key.name == "n_samples"), BY_NAME["avg_latency_ms"])
+    return {key.leaf: metric_value(metrics, key.path) for key in keys}
 
 
 def find_baseline(config: ExperimentConfig, dataset: Dataset, *, runs_dir: Path, limit: int | None,

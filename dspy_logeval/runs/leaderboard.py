@@ -15,20 +15,20 @@ from typing import Any
 from dspy_logeval.core.errors import LogevalError, RunError
 from dspy_logeval.core.files import write_json_atomic
 from dspy_logeval.runs.folder import FORMAT_VERSION, RunFolder, list_runs
-from dspy_logeval.runs.report import CSS, fmt
+from dspy_logeval.runs.metric_keys import BY_NAME, metric_value
+from dspy_logeval.runs.metric_keys import format_value as fmt
+from dspy_logeval.runs.report import CSS
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("experiment_id", "run_id", "run_timestamp", "model_name", "program", "prompt_template",
            "dataset_version", "split", "n_samples", "accuracy", "composite", "severity_accuracy",
            "action_accuracy", "avg_latency_ms", "p95_latency_ms", "total_tokens", "cost_usd", "git_commit")
-SORTABLE = ("accuracy", "composite", "severity_accuracy", "action_accuracy", "parse_failure_rate",
-            "hallucination_rate", "avg_latency_ms", "p95_latency_ms", "total_tokens", "cost_usd",
-            "run_timestamp")
-LOWER_IS_BETTER = {"avg_latency_ms", "p95_latency_ms", "total_tokens", "cost_usd", "parse_failure_rate",
-                   "hallucination_rate"}
-KINDS = {"accuracy": "pct", "composite": "num", "severity_accuracy": "pct", "action_accuracy": "pct",
-         "avg_latency_ms": "ms", "p95_latency_ms": "ms", "total_tokens": "int", "cost_usd": "usd"}
+ROW_METRICS = ("accuracy", "composite", "severity_accuracy", "action_accuracy", "avg_latency_ms", "p95_latency_ms",
+               "total_tokens", "cost_usd", "parse_failure_rate", "hallucination_rate")
+SORTABLE = (*ROW_METRICS, "run_timestamp")
+LOWER_IS_BETTER = {name for name in ROW_METRICS if not BY_NAME[name].higher_is_better}
+KINDS = {name: BY_NAME[name].unit for name in ROW_METRICS[:8]}
 
 
 def _timestamp(run: RunFolder, config: Mapping[str, Any]) -> str:
@@ -43,8 +43,6 @@ def leaderboard_row(run: RunFolder) -> dict[str, Any]:
     """The leaderboard row of one run folder (config.json + metrics.json)."""
     config, metrics = run.config(), run.metrics()
     cfg = config.get("config") or {}
-    acc, perf = metrics.get("accuracy", {}), metrics.get("performance", {})
-    quality = metrics.get("quality", {})
     dataset = config.get("dataset") or {}
     return {
         "experiment_id": cfg.get("experiment_id"), "run_id": run.run_id,
@@ -52,13 +50,8 @@ def leaderboard_row(run: RunFolder) -> dict[str, Any]:
         "model_name": (cfg.get("model") or {}).get("name"), "program": cfg.get("program"),
         "prompt_template": (cfg.get("prompt") or {}).get("template"),
         "dataset_version": dataset.get("version"), "split": dataset.get("split"),
-        "n_samples": metrics.get("n_samples"), "accuracy": acc.get("root_cause_exact_match"),
-        "composite": metrics.get("composite"), "severity_accuracy": acc.get("severity_classification"),
-        "action_accuracy": acc.get("action"), "avg_latency_ms": perf.get("avg_latency_ms"),
-        "p95_latency_ms": perf.get("p95_latency_ms"), "total_tokens": perf.get("total_tokens"),
-        "cost_usd": perf.get("cost_usd"), "git_commit": config.get("git_commit"),
-        "parse_failure_rate": quality.get("parse_failure_rate"),
-        "hallucination_rate": quality.get("hallucination_rate"),
+        "n_samples": metrics.get("n_samples"), "git_commit": config.get("git_commit"),
+        **{name: metric_value(metrics, BY_NAME[name].path) for name in ROW_METRICS},
     }
 
 

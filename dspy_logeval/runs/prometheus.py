@@ -15,31 +15,16 @@ from prometheus_client.registry import Collector
 from dspy_logeval.core.errors import LogevalError
 from dspy_logeval.runs.folder import RunFolder
 from dspy_logeval.runs.leaderboard import leaderboard_row
+from dspy_logeval.runs.metric_keys import METRICS, metric_value
 
 LABELS = ("experiment_id", "run_id", "model", "program", "prompt_template", "dataset_version")
-GAUGES = (  # (metric name, help, metrics.json path)
-    ("logeval_accuracy_ratio", "Root cause exact-match accuracy.", "accuracy.root_cause_exact_match"),
-    ("logeval_composite_score", "Weighted composite score of the run (docs/metrics.md).", "composite"),
-    ("logeval_severity_accuracy_ratio", "Severity accuracy.", "accuracy.severity_classification"),
-    ("logeval_action_accuracy_ratio", "Action accuracy.", "accuracy.action"),
-    ("logeval_component_f1_score", "Weighted F1 of the component.", "accuracy.component_detection"),
-    ("logeval_rouge_l_score", "Mean ROUGE-L F of the summaries.", "quality.summary_rougeL"),
-    ("logeval_parse_failure_ratio", "Share of unparsable answers.", "quality.parse_failure_rate"),
-    ("logeval_hallucination_ratio", "Share of predictions naming identifiers absent from the logs.",
-     "quality.hallucination_rate"),
-    ("logeval_missed_log_ratio", "Share of predictions ignoring the failure signal line.",
-     "quality.missed_log_rate"),
-    ("logeval_cost_usd", "Token cost of the run in USD.", "performance.cost_usd"),
-    ("logeval_samples", "Samples scored in the run.", "n_samples"),
-    ("logeval_errors", "Samples that failed in the run.", "n_errors"),
-)
+GAUGES = tuple((key.prometheus, f"{key.label[:1].upper()}{key.label[1:]} of the run ({key.path} in metrics.json).",
+                key.path) for key in METRICS if key.prometheus)  # (metric name, help, metrics.json path)
 QUANTILES = (("0.5", "p50_latency_ms"), ("0.95", "p95_latency_ms"), ("0.99", "p99_latency_ms"))
 
 
 def _get(metrics: dict[str, Any], dotted: str) -> float | None:
-    value: Any = metrics
-    for part in dotted.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+    value = metric_value(metrics, dotted)
     return float(value) if isinstance(value, (int, float)) else None
 
 

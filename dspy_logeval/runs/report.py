@@ -16,23 +16,13 @@ import pandas as pd
 
 from dspy_logeval.core.config import DEFAULT_WEIGHTS
 from dspy_logeval.runs.folder import RunFolder, read_records
+from dspy_logeval.runs.metric_keys import BY_NAME, MetricKey, metric_ci, metric_value
+from dspy_logeval.runs.metric_keys import format_value as fmt
 from dspy_logeval.runs.metrics import compute_metrics
 
-CARDS = (  # (label, metrics path, CI key or None, format)
-    ("Root cause accuracy", "accuracy.root_cause_exact_match", "accuracy.root_cause_exact_match", "pct"),
-    ("Composite", "composite", "composite", "num"),
-    ("Severity accuracy", "accuracy.severity_classification", "accuracy.severity_classification", "pct"),
-    ("Severity macro F1", "accuracy.severity_macro_f1", None, "num"),
-    ("Component F1", "accuracy.component_detection", None, "num"),
-    ("Action accuracy", "accuracy.action", "accuracy.action", "pct"),
-    ("Summary ROUGE-L", "quality.summary_rougeL", None, "num"),
-    ("Hallucination rate", "quality.hallucination_rate", None, "pct"),
-    ("Missed-log rate", "quality.missed_log_rate", None, "pct"),
-    ("Parse failure rate", "quality.parse_failure_rate", None, "pct"),
-    ("p50 / p95 latency", "performance.p50_latency_ms", None, "ms"),
-    ("Total tokens", "performance.total_tokens", None, "int"),
-    ("Cost (USD)", "performance.cost_usd", None, "usd"),
-)
+CARD_KEYS = ("accuracy", "composite", "severity_accuracy", "severity_macro_f1", "component_f1", "action_accuracy",
+             "rouge_l", "hallucination_rate", "missed_log_rate", "parse_failure_rate", "p50_latency_ms",
+             "total_tokens", "cost_usd")
 CSS = """body{font:14px system-ui,sans-serif;margin:24px;color:#1d2430;background:#f6f7f9}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}.meta{color:#556;font-size:12px}
 .meta code{background:#eceff3;padding:1px 4px;border-radius:3px}.cards{display:flex;flex-wrap:wrap;gap:10px}
@@ -50,22 +40,6 @@ const s=(!c||r.dataset.cat===c)&&r.textContent.toLowerCase().includes(q);r.style
 if(s)n++;});document.getElementById('shown').textContent=n;}"""
 
 
-def get_path(metrics: Mapping[str, Any], dotted: str) -> Any:
-    """metrics['a']['b'] for 'a.b' (None when absent)."""
-    value: Any = metrics
-    for part in dotted.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return value
-
-
-def fmt(value: Any, kind: str = "num") -> str:
-    """A metric value as text: pct, num, ms, int or usd."""
-    if value is None:
-        return "–"
-    formats = {"pct": "{:.1%}", "num": "{:.3f}", "ms": "{:.0f} ms", "int": "{:,.0f}", "usd": "${:.4f}"}
-    return formats[kind].format(float(value))
-
-
 def failures_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per sample whose root cause is wrong or that failed."""
     rows = [{"sample_id": r.get("sample_id"), "category": r.get("category"),
@@ -75,13 +49,16 @@ def failures_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["sample_id", "category", "expected", "predicted", "error"])
 
 
+def _card_label(key: MetricKey) -> str:
+    return "p50 / p95 latency" if key.name == "p50_latency_ms" else key.label[:1].upper() + key.label[1:]
+
+
 def _results_table(metrics: Mapping[str, Any]) -> list[str]:
-    cis = metrics.get("confidence_intervals", {})
     lines = ["| metric | value | 95% CI |", "|---|---|---|"]
-    for label, path, ci_key, kind in CARDS:
-        ci = cis.get(ci_key) if ci_key else None
-        ci_text = f"{fmt(ci[0], kind)} – {fmt(ci[1], kind)}" if ci else ""
-        lines.append(f"| {label} | {_card_value(metrics, path, kind)} | {ci_text} |")
+    for key in (BY_NAME[name] for name in CARD_KEYS):
+        ci = metric_ci(metrics, key.path) if key.ci else None
+        ci_text = f"{fmt(ci[0], key.unit)} – {fmt(ci[1], key.unit)}" if ci else ""
+        lines.append(f"| {_card_label(key)} | {_card_value(metrics, key)} | {ci_text} |")
     return lines
 
 
@@ -168,22 +145,21 @@ def svg_histogram(values: Sequence[float], *, bins: int = 12, width: int = 460, 
     return f'<svg width="{width}" height="{height}" role="img">{"".join(parts)}</svg>'
 
 
-def _card_value(metrics: Mapping[str, Any], path: str, kind: str) -> str:
-    value = fmt(get_path(metrics, path), kind)
-    if path == "performance.p50_latency_ms":
-        value += " / " + fmt(get_path(metrics, "performance.p95_latency_ms"), kind)
+def _card_value(metrics: Mapping[str, Any], key: MetricKey) -> str:
+    value = fmt(metric_value(metrics, key.path), key.unit)
+    if key.name == "p50_latency_ms":
+        value += " / " + fmt(metric_value(metrics, "performance.p95_latency_ms"), key.unit)
     return value
 
 
 def _cards_html(metrics: Mapping[str, Any]) -> str:
-    cis = metrics.get("confidence_intervals", {})
     cards = []
-    for label, path, ci_key, kind in CARDS:
-        value = _card_value(metrics, path, kind)
-        ci = cis.get(ci_key) if ci_key else None
-        ci_html = f'<div class="ci">95% CI {fmt(ci[0], kind)} – {fmt(ci[1], kind)}</div>' if ci else ""
+    for key in (BY_NAME[name] for name in CARD_KEYS):
+        label = _card_label(key)
+        ci = metric_ci(metrics, key.path) if key.ci else None
+        ci_html = f'<div class="ci">95% CI {fmt(ci[0], key.unit)} – {fmt(ci[1], key.unit)}</div>' if ci else ""
         cards.append(f'<div class="card"><div class="l">{escape(label)}</div>'
-                     f'<div class="v">{escape(value)}</div>{ci_html}</div>')
+                     f'<div class="v">{escape(_card_value(metrics, key))}</div>{ci_html}</div>')
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
