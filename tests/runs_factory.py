@@ -74,7 +74,7 @@ def make_run(runs_dir: Path, experiment_id: str, records: list[dict[str, Any]], 
         "config": {"experiment_id": experiment_id, "description": "test", "program": program,
                    "model": {"endpoint": "embedded", "name": model_name, "file": "model.gguf"},
                    "llm_config": {"temperature": 0.0, "max_tokens": 256}, "prompt": {"template": template},
-                   "metrics": {"weights": None, "threshold": 0.7, "price_per_1k_tokens": 0.01}, "seed": 7},
+                   "metrics": {"threshold": 0.7, "price_per_1k_tokens": 0.01}, "seed": 7},
         "git_commit": "3f2a9c1", "dataset": {"version": dataset_version, "sha256": sha256, "split": "test"},
         "model_sha256": "deadbeef", "packages": {"dspy": "3.4.1"}, "seed": 7,
     }

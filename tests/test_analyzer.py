@@ -12,7 +12,7 @@ import pytest
 from conftest import VALID_ANALYSIS
 
 from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, ModelUnavailable
-from dspy_logeval.serve.analyzer import Analysis, LLMConfig, LogAnalyzer, LogEntry
+from dspy_logeval.serve.analyzer import Analysis, AnalyzerSettings, LogAnalyzer, LogEntry
 from dspy_logeval.serve.prompt_artifact import PLACEHOLDER, PromptArtifact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def completion(content: str, *, status: int = 200) -> httpx.Response:
 
 
 def make_analyzer(handler: Any, *, retries: int = 2) -> LogAnalyzer:
-    config = LLMConfig(temperature=0.0, max_tokens=64, seed=3, retries=retries, backoff=0.0, timeout=5)
+    config = AnalyzerSettings(temperature=0.0, max_tokens=64, seed=3, retries=retries, backoff=0.0, timeout=5)
     transport = httpx.MockTransport(handler)
     return LogAnalyzer("http://llm", "fake-model", config, make_artifact(),
                        client=httpx.Client(transport=transport),

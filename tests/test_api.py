@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_analyzer import completion, make_artifact
 
 from dspy_logeval.core.errors import AnalysisParseError, ModelUnavailable
-from dspy_logeval.serve.analyzer import Analysis, AnalysisResult, LLMConfig, LogAnalyzer, LogEntry
+from dspy_logeval.serve.analyzer import Analysis, AnalysisResult, AnalyzerSettings, LogAnalyzer, LogEntry
 from dspy_logeval.serve.api import Limits, create_app
 from dspy_logeval.serve.loki import LogFilters, build_params, parse_streams
 
@@ -156,7 +156,7 @@ def test_injection_in_logs_stays_data_and_keeps_the_schema(tmp_path: Path) -> No
         return completion(json.dumps(VALID_ANALYSIS))
 
     transport = httpx.MockTransport(handler)
-    analyzer = LogAnalyzer("http://llm", "m", LLMConfig(retries=0), artifact,
+    analyzer = LogAnalyzer("http://llm", "m", AnalyzerSettings(retries=0), artifact,
                            async_client=httpx.AsyncClient(transport=transport))
     response = client_for(analyzer, tmp_path).post("/v1/analyze", json={"logs": [LINE | {"message": INJECTION}]})
     assert response.status_code == 200 and set(response.json()["analysis"]) >= set(VALID_ANALYSIS)
@@ -168,7 +168,7 @@ def test_injection_in_logs_stays_data_and_keeps_the_schema(tmp_path: Path) -> No
 
 def test_lm_prose_instead_of_json_is_502_not_500(tmp_path: Path) -> None:
     transport = httpx.MockTransport(lambda r: completion("Sure! Severity: info."))
-    analyzer = LogAnalyzer("http://llm", "m", LLMConfig(retries=0), make_artifact(),
+    analyzer = LogAnalyzer("http://llm", "m", AnalyzerSettings(retries=0), make_artifact(),
                            async_client=httpx.AsyncClient(transport=transport))
     response = client_for(analyzer, tmp_path).post("/v1/analyze", json={"logs": [LINE]})
     assert response.status_code == 502 and "not JSON" in response.json()["error"]["message"]

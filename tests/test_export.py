@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 
 from dspy_logeval.cli.app import app
 from dspy_logeval.core.config import ExperimentConfig, validate_config
-from dspy_logeval.core.errors import ArtifactError, ModelUnavailable, RunError
+from dspy_logeval.core.errors import ArtifactError, RunError, RunStopped
 from dspy_logeval.data.dataset import load_dataset, render_logs
-from dspy_logeval.eval.production import evaluate_production
-from dspy_logeval.eval.runner import build_program, evaluate_experiment
+from dspy_logeval.eval.runner import EvalRequest, build_program, evaluate_experiment, evaluate_production
 from dspy_logeval.export.artifact import (
     ProgramSource,
     build_artifact,
@@ -28,7 +27,8 @@ from dspy_logeval.export.artifact import (
 )
 from dspy_logeval.export.parity import ParityReport, _compare
 from dspy_logeval.lm.adapter import SchemaJSONAdapter
-from dspy_logeval.serve.analyzer import LLMConfig, LogAnalyzer
+from dspy_logeval.runs.record import SampleRecord
+from dspy_logeval.serve.analyzer import AnalyzerSettings, LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import load_artifact
 
 
@@ -151,7 +151,7 @@ def test_cli_export_and_errors(tmp_path: Path) -> None:
 
 def _mock_analyzer(tmp_path: Path, handler: Any) -> LogAnalyzer:
     artifact, _ = export_prompt(source_from_template("root_cause_v1"), name="prod", prompts_dir=tmp_path)
-    return LogAnalyzer("http://llm", "fake", LLMConfig(retries=0), artifact,
+    return LogAnalyzer("http://llm", "fake", AnalyzerSettings(retries=0), artifact,
                        client=httpx.Client(transport=httpx.MockTransport(handler)))
 
 
@@ -159,14 +159,15 @@ def test_evaluate_production_writes_a_normal_run_folder(tmp_path: Path) -> None:
     answer = json.dumps(VALID_ANALYSIS)
     analyzer = _mock_analyzer(tmp_path, lambda r: httpx.Response(200, json={
         "choices": [{"message": {"content": answer}}], "usage": {"prompt_tokens": 5, "completion_tokens": 3}}))
-    run = evaluate_production(analyzer.prompt, runs_dir=tmp_path / "runs", dataset=str(MINI_GOLDEN), split="all",
-                              analyzer=analyzer)
+    run = evaluate_production(analyzer.prompt, runs_dir=tmp_path / "runs",
+                              request=EvalRequest(dataset=str(MINI_GOLDEN), split="all"), analyzer=analyzer)
     records = run.records()
-    assert len(records) == 5 and all(r["predicted"] == VALID_ANALYSIS for r in records)
-    assert records[0]["prompt_tokens"] == 5 and run.metrics()["n_errors"] == 0
+    assert len(records) == 5 and all(r.predicted == VALID_ANALYSIS for r in records)
+    assert records[0].prompt_tokens == 5 and run.metrics()["n_errors"] == 0
     record = run.config()
-    assert record["analyzer"] == "production" and record["lineage"]["prompt"]["name"] == "prod"
-    assert record["config"]["experiment_id"] == "prod-prod" and (tmp_path / "leaderboard.json").is_file()
+    assert record.analyzer == "production" and record.lineage and record.lineage.prompt
+    assert record.lineage.prompt["name"] == "prod"
+    assert record.config.experiment_id == "prod-prod" and (tmp_path / "leaderboard.json").is_file()
 
 
 def test_evaluate_production_stops_when_the_lm_is_down(tmp_path: Path) -> None:
@@ -174,9 +175,9 @@ def test_evaluate_production_stops_when_the_lm_is_down(tmp_path: Path) -> None:
         raise httpx.ConnectError("refused", request=request)
 
     analyzer = _mock_analyzer(tmp_path, down)
-    with pytest.raises(ModelUnavailable, match="3 requests in a row"):
-        evaluate_production(analyzer.prompt, runs_dir=tmp_path / "runs", dataset=str(MINI_GOLDEN), split="all",
-                            analyzer=analyzer)
+    with pytest.raises(RunStopped, match="3 requests in a row"):
+        evaluate_production(analyzer.prompt, runs_dir=tmp_path / "runs",
+                            request=EvalRequest(dataset=str(MINI_GOLDEN), split="all"), analyzer=analyzer)
 
 
 def test_parity_report_counts_identical_predictions(mini_config: ExperimentConfig) -> None:
@@ -184,6 +185,7 @@ def test_parity_report_counts_identical_predictions(mini_config: ExperimentConfi
             "error": None, "is_correct": True, "category": "healthy", "namespace": "x", "latency_ms": 1.0,
             "prompt_tokens": 1, "completion_tokens": 1, "scores": {}}
     other = base | {"sample_id": "b", "predicted": VALID_ANALYSIS | {"severity": "warn"}}
-    report = _compare([base, base | {"sample_id": "b"}], [base, other], mini_config)
+    a, b = SampleRecord.model_validate(base), SampleRecord.model_validate(base | {"sample_id": "b"})
+    report = _compare([a, b], [a, SampleRecord.model_validate(other)], mini_config)
     assert isinstance(report, ParityReport) and report.n == 2 and report.identical_share == 0.5
     assert report.mismatches[0]["sample_id"] == "b" and set(report.differences()) >= {"composite"}

@@ -38,8 +38,9 @@ def test_optimize_saves_program_and_manifest_and_compares(tmp_path: Path, sample
     assert manifest["program"] == "predict" and manifest["optimizer"] == "bootstrap"
     assert set(manifest["train_ids"]) == {s.id for s in samples if s.split == "train"}
     assert manifest["demos"] >= 1 and manifest["test_run_id"] == result.compiled_run.run_id
-    assert result.compiled_run.config()["lineage"]["compiled"] == str(result.compiled_path)
-    assert {r["split"] for r in result.compiled_run.records()} == {"test"}
+    lineage = result.compiled_run.config().lineage
+    assert lineage is not None and lineage.compiled == str(result.compiled_path)
+    assert {r.split for r in result.compiled_run.records()} == {"test"}
     assert result.comparison.verdict and "bootstrap" in phases and "compile" in phases
     assert not result.baseline_reused
 

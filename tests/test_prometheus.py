@@ -20,7 +20,8 @@ from dspy_logeval.runs.prometheus import push_to_gateway, render_json, render_pr
 @pytest.fixture
 def runs(tmp_path: Path) -> list[RunFolder]:
     good = make_run(tmp_path, "good", [record(s, latency_ms=100.0 * (i + 1)) for i, s in enumerate(SAMPLES)])
-    odd = make_run(tmp_path, 'we"ird\\id', [record(s, None) for s in SAMPLES], stamp="20250102-120000")
+    odd = make_run(tmp_path, "odd", [record(s, None) for s in SAMPLES], stamp="20250102-120000",
+                   model_name='we"ird\\model')
     unscored = make_run(tmp_path, "unscored", [record(s) for s in SAMPLES], stamp="20250103-120000",
                         with_metrics=False)
     return [good, odd, unscored]
@@ -34,7 +35,7 @@ def test_exposition_parses_with_labels_and_latency(runs: list[RunFolder]) -> Non
     good = next(s for s in accuracy.samples if s.labels["experiment_id"] == "good")
     assert good.value == 1.0 and set(good.labels) == {"experiment_id", "run_id", "model", "program",
                                                      "prompt_template", "dataset_version"}
-    assert any(s.labels["experiment_id"] == 'we"ird\\id' for s in accuracy.samples)
+    assert any(s.labels["model"] == 'we"ird\\model' for s in accuracy.samples)
     latency = families["logeval_latency_seconds"]
     assert latency.type == "summary"
     good_latency = [s for s in latency.samples if s.labels["experiment_id"] == "good"]
@@ -61,7 +62,7 @@ def test_promtool_accepts_exposition(runs: list[RunFolder], tmp_path: Path) -> N
 
 def test_render_json(runs: list[RunFolder]) -> None:
     data = json.loads(render_json(runs))
-    assert [d["experiment_id"] for d in data] == ["good", 'we"ird\\id']
+    assert [d["experiment_id"] for d in data] == ["good", "odd"]
     assert data[0]["metrics"]["logeval_accuracy_ratio"] == 1.0 and data[0]["metrics"]["total_tokens"] == 480
 
 

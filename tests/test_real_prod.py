@@ -18,7 +18,7 @@ from dspy_logeval.data.taxonomy import load_taxonomy
 from dspy_logeval.export.artifact import source_from_template
 from dspy_logeval.export.parity import verify_parity
 from dspy_logeval.lm.endpoint import Endpoint, open_endpoint
-from dspy_logeval.serve.analyzer import LLMConfig, LogAnalyzer
+from dspy_logeval.serve.analyzer import AnalyzerSettings, LogAnalyzer
 from dspy_logeval.serve.api import create_app
 from dspy_logeval.serve.prompt_artifact import load_artifact
 
@@ -55,7 +55,7 @@ def test_export_template_then_verify_parity(tmp_path: Path, endpoint: Endpoint) 
 def test_api_on_the_embedded_model(tmp_path: Path, endpoint: Endpoint, record_property: object) -> None:
     CliRunner().invoke(app, ["export", "--template", "root_cause_v1", "--name", "api", "--prompts-dir", str(tmp_path)])
     artifact = load_artifact("api", tmp_path)
-    analyzer = LogAnalyzer(endpoint.base_url, endpoint.model_name, LLMConfig.from_sampling(artifact.sampling),
+    analyzer = LogAnalyzer(endpoint.base_url, endpoint.model_name, AnalyzerSettings.from_sampling(artifact.sampling),
                            artifact)
     tax = load_taxonomy()
     answers = {}

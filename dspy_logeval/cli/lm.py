@@ -37,7 +37,7 @@ def pull_command(name: Annotated[str, typer.Argument(help="Known model name.")] 
 
 
 @lm_app.command("serve")
-def serve_command(
+def lm_serve_command(
     model: Annotated[str, typer.Option(help="Known model name (see `logeval lm list`).")] = DEFAULT_MODEL,
     file: Annotated[str | None, typer.Option(help="A .gguf file to serve instead of a known model.")] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8080,

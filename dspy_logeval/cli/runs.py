@@ -60,11 +60,13 @@ def compare_command(
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Compare RUN_B against RUN_A on their shared samples: deltas with CIs, McNemar, verdict."""
-    from dspy_logeval.runs import compare
     from dspy_logeval.runs.folder import resolve_run
 
     with reported_errors():
-        result = compare.compare_runs(resolve_run(run_a, runs_dir), resolve_run(run_b, runs_dir), force=force)
+        a, b = resolve_run(run_a, runs_dir), resolve_run(run_b, runs_dir)  # a typo fails before the heavy imports
+        from dspy_logeval.runs import compare
+
+        result = compare.compare_runs(a, b, force=force)
     if markdown:
         typer.echo(result.to_markdown())
         return
@@ -102,11 +104,12 @@ def report_command(
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Recompute metrics.json, summary.md and report.html of RUN from its results.jsonl."""
-    from dspy_logeval.runs import leaderboard, report
     from dspy_logeval.runs.folder import resolve_run
 
     with reported_errors():
         folder = resolve_run(run, runs_dir)
+        from dspy_logeval.runs import leaderboard, report
+
         metrics, lost = report.rescore_run(folder)
         leaderboard.rebuild_leaderboard(runs_dir, _leaderboard_path(runs_dir))
     if lost:

@@ -10,6 +10,7 @@
   + AnalysisParseError  the production LM answered, but not in the artifact's JSON schema
   + LMRequestError    the LM server refused a production request (4xx, e.g. the logs exceed its context)
   + LogSourceError    Loki unreachable or refused a query
+  + RunStopped        a run stopped part-way (LM gone, Ctrl-C); its records are kept for --resume
 """
 
 from __future__ import annotations
@@ -53,3 +54,7 @@ class LMRequestError(LogevalError):
 
 class LogSourceError(LogevalError):
     """Loki could not be reached or refused the query built from the request's filters."""
+
+
+class RunStopped(LogevalError):
+    """A run that stopped part-way; what it recorded is kept and can be resumed."""

@@ -24,10 +24,10 @@ from dspy_logeval.data.analysis import metadata_counts
 from dspy_logeval.data.checks import check_samples
 from dspy_logeval.data.dataset import read_samples_json
 
-__all__ = ["FORMAT_VERSION", "SPLIT_FRACTIONS", "assign_splits", "build_metadata", "combine_sources",
+__all__ = ["DATASET_FORMAT_VERSION", "SPLIT_FRACTIONS", "assign_splits", "build_metadata", "combine_sources",
            "freeze_version", "write_samples"]
 
-FORMAT_VERSION = 1
+DATASET_FORMAT_VERSION = 1
 SPLIT_FRACTIONS: dict[str, float] = {"train": 0.4, "dev": 0.2, "test": 0.4}
 # SPLIT_FRACTIONS as a repeating deal; train and test alternate, so a category of two is rarely left untested
 SPLIT_CYCLE = ("train", "test", "train", "test", "dev")
@@ -104,7 +104,7 @@ def build_metadata(samples: Sequence[dict[str, Any]], *, version: str, descripti
                    created: datetime | None = None) -> dict[str, Any]:
     """metadata.json for a version: provenance fields, the label counts `validate` re-checks, the sha256."""
     return {
-        "format_version": FORMAT_VERSION,
+        "format_version": DATASET_FORMAT_VERSION,
         "version": version,
         "created": (created or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         "description": description,

@@ -13,7 +13,7 @@ from dspy_logeval.core.errors import ArtifactError, LogevalError
 from programs import program_class
 from signatures import load_signature
 
-FORMAT_VERSION = 1
+COMPILED_FORMAT_VERSION = 1
 
 
 def manifest_path(program_path: Path) -> Path:
@@ -27,7 +27,8 @@ def save_compiled(program: dspy.Module, path: Path, manifest: dict[str, Any]) ->
     tmp_manifest = path.with_name(f".{path.stem}.{os.getpid()}.manifest.tmp")
     try:
         program.save(str(tmp_program))
-        tmp_manifest.write_text(json.dumps({"format_version": FORMAT_VERSION, **manifest}, indent=2, default=str))
+        manifest_text = json.dumps({"format_version": COMPILED_FORMAT_VERSION, **manifest}, indent=2, default=str)
+        tmp_manifest.write_text(manifest_text)
         os.replace(tmp_manifest, manifest_path(path))
         os.replace(tmp_program, path)
     finally:
@@ -47,9 +48,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
                             ) from None
     except json.JSONDecodeError as exc:
         raise ArtifactError(f"{mpath} is not valid JSON: {exc}") from None
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") != COMPILED_FORMAT_VERSION:
         raise ArtifactError(f"{mpath} has format_version {manifest.get('format_version')!r}; this logeval reads "
-                            f"{FORMAT_VERSION}")
+                            f"{COMPILED_FORMAT_VERSION}")
     return manifest
 
 

@@ -13,6 +13,7 @@ from dspy.utils.exceptions import AdapterParseError
 from dspy_logeval.data.dataset import Sample, render_logs
 from dspy_logeval.eval.examples import LABEL_FIELDS
 from dspy_logeval.runs.metrics import score_sample
+from dspy_logeval.runs.record import SampleRecord
 
 TRANSPORT = "transport"
 
@@ -45,6 +46,7 @@ def _usage(pred: dspy.Prediction) -> dict[str, int]:
 
 
 def base_record(sample: Sample) -> dict[str, Any]:
+    """The sample's half of its record: ids, labels and the rendered logs the model sees."""
     return {"sample_id": sample.id, "category": sample.category, "namespace": sample.namespace,
             "severity": sample.severity, "source": sample.source, "split": sample.split,
             "logs": render_logs(sample.logs), "actual": sample.ground_truth.model_dump()}
@@ -52,10 +54,11 @@ def base_record(sample: Sample) -> dict[str, Any]:
 
 def finish_record(record: dict[str, Any], predicted: Mapping[str, Any] | None, *, weights: Mapping[str, float],
                   latency_ms: float, usage: Mapping[str, int], error: tuple[str, str] | None = None,
-                  reasoning: str | None = None) -> dict[str, Any]:
+                  reasoning: str | None = None) -> SampleRecord:
     """Complete a base_record with the prediction, its scores and what it cost."""
     scores = score_sample(record["actual"], predicted, weights=weights)
-    record.update({
+    return SampleRecord.model_validate({
+        **record,
         "predicted": dict(predicted) if predicted is not None else None,
         "predicted_root_cause": predicted.get("root_cause") if predicted else None,
         "is_correct": bool(scores["root_cause"] == 1.0),
@@ -68,10 +71,9 @@ def finish_record(record: dict[str, Any], predicted: Mapping[str, Any] | None, *
         "error_kind": error[0] if error else None,
         "reasoning": reasoning,
     })
-    return record
 
 
-def predict_one(program: dspy.Module, sample: Sample, *, weights: Mapping[str, float]) -> dict[str, Any]:
+def predict_one(program: dspy.Module, sample: Sample, *, weights: Mapping[str, float]) -> SampleRecord:
     """Run PROGRAM on one sample and return its record; a bad answer or failed request is recorded, not raised."""
     record = base_record(sample)
     started = time.perf_counter()

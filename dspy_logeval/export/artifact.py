@@ -22,7 +22,7 @@ from dspy_logeval.lm.adapter import SchemaJSONAdapter, response_format
 from dspy_logeval.runs.folder import resolve_run
 from dspy_logeval.runs.metric_keys import HEADLINE, metric_value
 from dspy_logeval.serve.prompt_artifact import (
-    FORMAT_VERSION,
+    ARTIFACT_FORMAT_VERSION,
     PLACEHOLDER,
     PromptArtifact,
     artifact_path,
@@ -62,20 +62,19 @@ def source_from_run(ref: str, runs_dir: Path) -> ProgramSource:
     """The program a run evaluated: its compiled program (lineage.compiled) or its config's program."""
     run = resolve_run(ref, runs_dir)
     record = run.config()
-    config = validate_config(record["config"], source=str(run.path / "config.json"))
-    compiled = (record.get("lineage") or {}).get("compiled")
+    config = record.config
+    compiled = record.lineage.compiled if record.lineage else None
     if compiled:
         program, _ = load_compiled(_compiled_path(compiled))
     else:
         from dspy_logeval.eval.runner import build_program
 
-        dataset_ref = (record.get("dataset") or {}).get("path") or config.dataset.version
+        dataset_ref = record.dataset.path or config.dataset.version
         program = build_program(config, load_dataset(dataset_ref))
     metrics = run.metrics() if (run.path / "metrics.json").is_file() else None
-    dataset = record.get("dataset") or {}
     return ProgramSource(program, config, {
         "source_run": run.run_id, "compiled": compiled,
-        "dataset": {"version": dataset.get("version"), "sha256": dataset.get("sha256")},
+        "dataset": {"version": record.dataset.version, "sha256": record.dataset.sha256},
         "test_metrics": compact_metrics(metrics), "config": config.model_dump(mode="json")})
 
 
@@ -140,7 +139,7 @@ def build_artifact(source: ProgramSource, *, name: str, version: int = 1) -> Pro
     predictor = single_predictor(source.program)
     demos = [d.toDict() if hasattr(d, "toDict") else dict(d) for d in predictor.demos]
     artifact = PromptArtifact.model_validate({
-        "format_version": FORMAT_VERSION, "name": name, "version": version,
+        "format_version": ARTIFACT_FORMAT_VERSION, "name": name, "version": version,
         "messages": program_messages(predictor, PLACEHOLDER),
         "demos": json.loads(json.dumps(demos, default=str)),
         "response_format": response_format(predictor.signature),

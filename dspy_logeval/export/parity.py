@@ -21,6 +21,7 @@ from dspy_logeval.lm.dspy_lm import build_lm
 from dspy_logeval.lm.endpoint import Endpoint
 from dspy_logeval.runs.metric_keys import HEADLINE, metric_value
 from dspy_logeval.runs.metrics import compute_metrics
+from dspy_logeval.runs.record import SampleRecord
 from dspy_logeval.serve.analyzer import LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import PromptArtifact
 from dspy_logeval.serve.session import production_analyzer
@@ -72,16 +73,16 @@ def _endpoint_of(analyzer: LogAnalyzer, model: ModelConfig) -> Endpoint:
     return Endpoint(analyzer.llm_url, analyzer.model_name, None, None, embedded=model.endpoint == "embedded")
 
 
-def _compare(dspy_records: list[dict[str, Any]], prod_records: list[dict[str, Any]],
+def _compare(dspy_records: list[SampleRecord], prod_records: list[SampleRecord],
              config: ExperimentConfig) -> ParityReport:
-    same = [a["predicted"] == b["predicted"] and a["error_kind"] == b["error_kind"]
+    same = [a.predicted == b.predicted and a.error_kind == b.error_kind
             for a, b in zip(dspy_records, prod_records, strict=True)]
-    mismatches = [{"sample_id": a["sample_id"], "dspy": a["predicted"] or a["error"],
-                   "production": b["predicted"] or b["error"]}
+    mismatches = [{"sample_id": a.sample_id, "dspy": a.predicted or a.error, "production": b.predicted or b.error}
                   for a, b, ok in zip(dspy_records, prod_records, same, strict=True) if not ok]
 
-    def scored(records: list[dict[str, Any]]) -> dict[str, float]:
-        return _pick(compute_metrics(records, weights=config.metrics.weights, seed=config.seed))
+    def scored(records: list[SampleRecord]) -> dict[str, float]:
+        return _pick(compute_metrics([r.to_json() for r in records], weights=config.metrics.weights,
+                                     seed=config.seed))
 
     return ParityReport(n=len(same), identical=sum(same), metrics_dspy=scored(dspy_records),
                         metrics_production=scored(prod_records), mismatches=mismatches)

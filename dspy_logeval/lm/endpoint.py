@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -84,3 +85,9 @@ def probe_schema_enforcement(base_url: str, *, timeout: float = 60.0) -> bool:
         return bool(json.loads(content) == {"answer": PROBE_VALUE})
     except (httpx.HTTPError, KeyError, IndexError, ValueError, TypeError):
         return False
+
+
+def endpoint_record(endpoint: Endpoint) -> dict[str, Any]:
+    """What a run's config.json records about the LM it talked to."""
+    return {"endpoint": "embedded" if endpoint.embedded else endpoint.base_url, "model_sha256": endpoint.model_sha256,
+            "schema_enforced": probe_schema_enforcement(endpoint.base_url)}

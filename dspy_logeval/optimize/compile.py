@@ -29,6 +29,7 @@ from dspy_logeval.runs.compare import Comparison, compare_runs
 from dspy_logeval.runs.folder import RunFolder, list_runs
 from dspy_logeval.runs.metric_keys import BY_NAME, HEADLINE, metric_value
 from dspy_logeval.runs.metrics import composite_metric
+from dspy_logeval.runs.record import Lineage
 
 Phase = Callable[[str, dict[str, Any]], None]
 """Progress callback: (phase name, details such as evaluated/passed/total)."""
@@ -67,7 +68,7 @@ def optimize_program(config: ExperimentConfig, *, options: OptimizeOptions, runs
         save_compiled(compiled, path, manifest)
         notify("evaluate-compiled", {"path": str(path)})
         compiled_cfg = config.model_copy(update={"experiment_id": f"{config.experiment_id}-{options.optimizer}"})
-        lineage = {"compiled": str(path), "compiled_from": config.experiment_id, "optimizer": options.optimizer}
+        lineage = Lineage(compiled=str(path), compiled_from=config.experiment_id, optimizer=options.optimizer)
         compiled_run = evaluate_experiment(compiled_cfg, runs_dir=runs_dir, request=test, lm=lm, endpoint=endpoint,
                                            program=compiled, lineage=lineage)
         save_compiled(compiled, path, {**manifest, "test_run_id": compiled_run.run_id,
@@ -151,10 +152,10 @@ def find_baseline(config: ExperimentConfig, dataset: Dataset, *, runs_dir: Path,
     wanted = config.model_dump(mode="json")
     for run in reversed(list_runs(runs_dir)):
         record = run.config()
-        ds = record.get("dataset", {})
-        if (record.get("config") == wanted and not record.get("lineage") and ds.get("sha256") == dataset.sha256
-                and ds.get("split") == "test" and ds.get("limit") == limit and (run.path / "metrics.json").is_file()
-                and run.metrics().get("n_samples") == n_samples):
+        ds = record.dataset
+        if (record.config.model_dump(mode="json") == wanted and record.lineage is None
+                and ds.sha256 == dataset.sha256 and ds.split == "test" and ds.limit == limit
+                and (run.path / "metrics.json").is_file() and run.metrics().get("n_samples") == n_samples):
             return run
     return None
 

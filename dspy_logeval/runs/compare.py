@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 from scipy.stats import binomtest
 
-from dspy_logeval.core.config import DEFAULT_WEIGHTS
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.runs.folder import RunFolder
 from dspy_logeval.runs.metrics import score_sample
@@ -79,8 +78,8 @@ class Comparison:
 
 
 def _dataset(run: RunFolder) -> tuple[Any, Any]:
-    ds = run.config().get("dataset") or {}
-    return ds.get("version"), ds.get("sha256")
+    ds = run.config().dataset
+    return ds.version, ds.sha256
 
 
 def check_comparable(a: RunFolder, b: RunFolder, *, force: bool = False) -> list[str]:
@@ -96,8 +95,7 @@ def check_comparable(a: RunFolder, b: RunFolder, *, force: bool = False) -> list
 
 
 def _weights(run: RunFolder) -> Mapping[str, float]:
-    metrics_cfg = (run.config().get("config") or {}).get("metrics") or {}
-    return metrics_cfg.get("weights") or DEFAULT_WEIGHTS
+    return run.config().config.metrics.weights
 
 
 def paired_bootstrap_ci(a: Sequence[float], b: Sequence[float], *, seed: int = 0, n_bootstrap: int = 2000
@@ -150,14 +148,14 @@ def compare_runs(a: RunFolder, b: RunFolder, *, force: bool = False, seed: int =
         RunError: different datasets (unless FORCE), or no sample in common.
     """
     warnings = check_comparable(a, b, force=force)
-    rec_a = {r["sample_id"]: r for r in a.records()}
-    rec_b = {r["sample_id"]: r for r in b.records()}
+    rec_a = {r.sample_id: r for r in a.records()}
+    rec_b = {r.sample_id: r for r in b.records()}
     ids = sorted(set(rec_a) & set(rec_b))
     if not ids:
         raise RunError(f"{a.run_id} and {b.run_id} share no sample: nothing to compare")
     weights = _weights(a)
-    sa = {i: score_sample(rec_a[i]["actual"], rec_a[i].get("predicted"), weights=weights) for i in ids}
-    sb = {i: score_sample(rec_b[i]["actual"], rec_b[i].get("predicted"), weights=weights) for i in ids}
+    sa = {i: score_sample(rec_a[i].actual, rec_a[i].predicted, weights=weights) for i in ids}
+    sb = {i: score_sample(rec_b[i].actual, rec_b[i].predicted, weights=weights) for i in ids}
     deltas = []
     for k, name in enumerate(SCORES):
         xa, xb = [sa[i][name] for i in ids], [sb[i][name] for i in ids]
@@ -167,7 +165,7 @@ def compare_runs(a: RunFolder, b: RunFolder, *, force: bool = False, seed: int =
     up = [i for i in ids if sa[i]["root_cause"] < 1 <= sb[i]["root_cause"]]
     down = [i for i in ids if sb[i]["root_cause"] < 1 <= sa[i]["root_cause"]]
     p_value = mcnemar_exact(len(up), len(down))
-    cats = {i: str(rec_a[i].get("category") or "unknown") for i in ids}
+    cats = {i: str(rec_a[i].category or "unknown") for i in ids}
     return Comparison(
         run_a=a.run_id, run_b=b.run_id, n_shared=len(ids), only_a=len(rec_a) - len(ids),
         only_b=len(rec_b) - len(ids), deltas=deltas, wrong_to_right=up, right_to_wrong=down,

@@ -12,10 +12,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.core.files import write_json_atomic
-
-FORMAT_VERSION = 1
+from dspy_logeval.runs.record import RUN_FORMAT_VERSION, RunRecord, SampleRecord
 
 
 @dataclass
@@ -29,8 +30,8 @@ class RunFolder:
         return self.path.name
 
     @classmethod
-    def create(cls, runs_dir: Path, experiment_id: str, config_record: dict[str, Any]) -> RunFolder:
-        """Make a new, uniquely named run folder and freeze its config.json."""
+    def create(cls, runs_dir: Path, experiment_id: str, fields: dict[str, Any]) -> RunFolder:
+        """Make a new, uniquely named run folder and freeze its config.json (FIELDS: RunRecord's, less run_id)."""
         runs_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         path = runs_dir / f"{stamp}-{experiment_id}"
@@ -38,55 +39,67 @@ class RunFolder:
         while path.exists():
             suffix += 1
             path = runs_dir / f"{stamp}-{experiment_id}-{suffix}"
+        record = RunRecord.model_validate({"run_id": path.name, "created": datetime.now(timezone.utc).isoformat(),
+                                           **fields})
         path.mkdir()
-        run = cls(path)
-        write_json_atomic(path / "config.json", {"format_version": FORMAT_VERSION, "run_id": run.run_id,
-                                                 "created": datetime.now(timezone.utc).isoformat(),
-                                                 **config_record})
-        return run
+        write_json_atomic(path / "config.json", record.to_json())
+        return cls(path)
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: SampleRecord) -> None:
         """Append one sample's record to results.jsonl and flush it to disk at once."""
         with (self.path / "results.jsonl").open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, default=str) + "\n")
+            fh.write(json.dumps(record.to_json(), default=str) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
 
-    def config(self) -> dict[str, Any]:
-        return _read_json(self.path / "config.json")
+    def config(self) -> RunRecord:
+        """config.json, typed."""
+        path = self.path / "config.json"
+        try:
+            return RunRecord.model_validate(_read_json(path))
+        except ValidationError as exc:
+            raise RunError(f"{path} is not a run's config.json: {_first_problem(exc)}") from None
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[SampleRecord]:
         return read_records(self.path)[0]
 
     def metrics(self) -> dict[str, Any]:
         return _read_json(self.path / "metrics.json")
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
-        write_json_atomic(self.path / "metrics.json", {"format_version": FORMAT_VERSION, **metrics})
+        write_json_atomic(self.path / "metrics.json", {"format_version": RUN_FORMAT_VERSION, **metrics})
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in error['loc']) or '<root>'}: {error['msg']}"
 
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RunError(f"{path} is missing: not a complete run folder") from None
     except json.JSONDecodeError as exc:
         raise RunError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RunError(f"{path} holds {type(data).__name__}, not a JSON object")
+    return data
 
 
-def read_records(run_dir: Path) -> tuple[list[dict[str, Any]], int]:
+def read_records(run_dir: Path) -> tuple[list[SampleRecord], int]:
     """Read results.jsonl; return (complete records, number of unreadable lines, e.g. a truncated last one)."""
     path = run_dir / "results.jsonl"
     if not path.exists():
         raise RunError(f"{run_dir} has no results.jsonl: the run recorded no sample")
-    records: list[dict[str, Any]] = []
+    records: list[SampleRecord] = []
     lost = 0
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
+            records.append(SampleRecord.model_validate_json(line))
+        except ValidationError:
             lost += 1
     return records, lost
 

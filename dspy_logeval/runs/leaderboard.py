@@ -14,9 +14,10 @@ from typing import Any
 
 from dspy_logeval.core.errors import LogevalError, RunError
 from dspy_logeval.core.files import write_json_atomic
-from dspy_logeval.runs.folder import FORMAT_VERSION, RunFolder, list_runs
+from dspy_logeval.runs.folder import RunFolder, list_runs
 from dspy_logeval.runs.metric_keys import BY_NAME, metric_value
 from dspy_logeval.runs.metric_keys import format_value as fmt
+from dspy_logeval.runs.record import RUN_FORMAT_VERSION, RunRecord
 from dspy_logeval.runs.report import CSS
 
 log = logging.getLogger(__name__)
@@ -31,26 +32,23 @@ LOWER_IS_BETTER = {name for name in ROW_METRICS if not BY_NAME[name].higher_is_b
 KINDS = {name: BY_NAME[name].unit for name in ROW_METRICS[:8]}
 
 
-def _timestamp(run: RunFolder, config: Mapping[str, Any]) -> str:
+def _timestamp(run: RunFolder, config: RunRecord) -> str:
     try:
         stamp = datetime.strptime(run.run_id[:15], "%Y%m%d-%H%M%S").replace(tzinfo=timezone.utc)
         return stamp.isoformat()
     except ValueError:
-        return str(config.get("created") or "")
+        return str(config.created or "")
 
 
 def leaderboard_row(run: RunFolder) -> dict[str, Any]:
     """The leaderboard row of one run folder (config.json + metrics.json)."""
     config, metrics = run.config(), run.metrics()
-    cfg = config.get("config") or {}
-    dataset = config.get("dataset") or {}
+    cfg, dataset = config.config, config.dataset
     return {
-        "experiment_id": cfg.get("experiment_id"), "run_id": run.run_id,
-        "run_timestamp": _timestamp(run, config),
-        "model_name": (cfg.get("model") or {}).get("name"), "program": cfg.get("program"),
-        "prompt_template": (cfg.get("prompt") or {}).get("template"),
-        "dataset_version": dataset.get("version"), "split": dataset.get("split"),
-        "n_samples": metrics.get("n_samples"), "git_commit": config.get("git_commit"),
+        "experiment_id": cfg.experiment_id, "run_id": run.run_id, "run_timestamp": _timestamp(run, config),
+        "model_name": cfg.model.name, "program": cfg.program, "prompt_template": cfg.prompt.template,
+        "dataset_version": dataset.version, "split": dataset.split, "n_samples": metrics.get("n_samples"),
+        "git_commit": config.git_commit,
         **{name: metric_value(metrics, BY_NAME[name].path) for name in ROW_METRICS},
     }
 
@@ -88,7 +86,7 @@ def rebuild_leaderboard(runs_dir: Path, out: Path) -> list[dict[str, Any]]:
     """
     with file_lock(out):
         rows = collect_rows(runs_dir)
-        write_json_atomic(out, {"format_version": FORMAT_VERSION,
+        write_json_atomic(out, {"format_version": RUN_FORMAT_VERSION,
                                 "updated": datetime.now(timezone.utc).isoformat(), "rows": rows})
     return rows
 

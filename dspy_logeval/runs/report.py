@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from dspy_logeval.core.config import DEFAULT_WEIGHTS
 from dspy_logeval.runs.folder import RunFolder, read_records
 from dspy_logeval.runs.metric_keys import BY_NAME, MetricKey, metric_ci, metric_value
 from dspy_logeval.runs.metric_keys import format_value as fmt
 from dspy_logeval.runs.metrics import compute_metrics
+from dspy_logeval.runs.record import RunRecord
 
 CARD_KEYS = ("accuracy", "composite", "severity_accuracy", "severity_macro_f1", "component_f1", "action_accuracy",
              "rouge_l", "hallucination_rate", "missed_log_rate", "parse_failure_rate", "p50_latency_ms",
@@ -79,21 +79,21 @@ def write_summary(run: RunFolder, metrics: Mapping[str, Any]) -> Path:
     header = [f"# {run.run_id}", "", f"- dataset: {_dataset_text(config)}", f"- model: {_model_text(config)}",
               f"- samples: {metrics.get('n_samples')} ({metrics.get('n_errors')} failed)", "",
               "## Results", ""]
-    body = ["", "## Top failures by category", "", *_failure_sections(failures_frame(run.records()))]
+    rows = [r.to_json() for r in run.records()]
+    body = ["", "## Top failures by category", "", *_failure_sections(failures_frame(rows))]
     path = run.path / "summary.md"
     path.write_text("\n".join(header + _results_table(metrics) + body) + "\n", encoding="utf-8")
     return path
 
 
-def _dataset_text(config: Mapping[str, Any]) -> str:
-    ds = config.get("dataset") or {}
-    return f"{ds.get('version')} ({ds.get('split')}, sha256 {str(ds.get('sha256'))[:12]})"
+def _dataset_text(config: RunRecord) -> str:
+    ds = config.dataset
+    return f"{ds.version} ({ds.split}, sha256 {str(ds.sha256)[:12]})"
 
 
-def _model_text(config: Mapping[str, Any]) -> str:
-    model = (config.get("config") or {}).get("model") or {}
-    return f"{model.get('name')} ({model.get('file') or model.get('endpoint')}, sha256 " \
-           f"{str(config.get('model_sha256'))[:12]})"
+def _model_text(config: RunRecord) -> str:
+    model = config.config.model
+    return f"{model.name} ({model.file or model.endpoint}, sha256 {str(config.model_sha256)[:12]})"
 
 
 def svg_hbars(items: Sequence[tuple[str, float]], *, width: int = 460, max_value: float = 1.0,
@@ -187,18 +187,18 @@ def _failures_html(records: Sequence[Mapping[str, Any]]) -> str:
             + "".join(_failure_row(r) for r in failed) + "</tbody></table>")
 
 
-def _header_html(run: RunFolder, config: Mapping[str, Any]) -> str:
-    cfg = config.get("config") or {}
-    facts = {"experiment": cfg.get("experiment_id"), "program": cfg.get("program"),
-             "prompt": (cfg.get("prompt") or {}).get("template"), "dataset": _dataset_text(config),
-             "model": _model_text(config), "git": config.get("git_commit"), "created": config.get("created")}
+def _header_html(run: RunFolder, config: RunRecord) -> str:
+    cfg = config.config
+    facts = {"experiment": cfg.experiment_id, "program": cfg.program, "prompt": cfg.prompt.template,
+             "dataset": _dataset_text(config), "model": _model_text(config), "git": config.git_commit,
+             "created": config.created}
     meta = " · ".join(f"{k} <code>{escape(str(v))}</code>" for k, v in facts.items())
     return f"<h1>{escape(run.run_id)}</h1><div class=\"meta\">{meta}</div>"
 
 
 def render_report_html(run: RunFolder, metrics: Mapping[str, Any]) -> str:
     """The report.html text: header, metric cards, charts and the filterable failure table."""
-    records = run.records()
+    records = [r.to_json() for r in run.records()]
     per_cat = [(name, v["root_cause_accuracy"]) for name, v in (metrics.get("per_category") or {}).items()]
     confusion = metrics.get("severity_confusion") or {"labels": [], "matrix": []}
     latency = [float(r.get("latency_ms") or 0.0) for r in records]
@@ -231,10 +231,9 @@ def rescore_run(run: RunFolder) -> tuple[dict[str, Any], int]:
     """
     config = run.config()
     records, lost = read_records(run.path)
-    settings = (config.get("config") or {}).get("metrics") or {}
-    metrics = compute_metrics(records, weights=settings.get("weights") or DEFAULT_WEIGHTS,
-                              price_per_1k_tokens=float(settings.get("price_per_1k_tokens") or 0.0),
-                              seed=int(config.get("seed") or 0))
+    settings = config.config.metrics
+    metrics = compute_metrics([r.to_json() for r in records], weights=settings.weights,
+                              price_per_1k_tokens=settings.price_per_1k_tokens, seed=config.seed or 0)
     run.write_metrics(metrics)
     write_summary(run, metrics)
     write_report_html(run, metrics)

@@ -7,7 +7,7 @@ JSON schema as `response_format`.
 
 Example:
     analyzer = LogAnalyzer("http://localhost:8080", "smollm2-135m-instruct",
-                           LLMConfig.from_sampling(artifact.sampling), artifact)
+                           AnalyzerSettings.from_sampling(artifact.sampling), artifact)
     result = analyzer.analyze([LogEntry(timestamp="...", namespace="llm", pod="p", container="c", message="...")])
 """
 
@@ -29,7 +29,7 @@ from dspy_logeval.data.dataset import LogLine, render_logs
 from dspy_logeval.data.taxonomy import load_taxonomy
 from dspy_logeval.serve.prompt_artifact import LABEL_FIELDS, PromptArtifact, Sampling
 
-__all__ = ["Analysis", "AnalysisResult", "LLMConfig", "LogAnalyzer", "LogEntry", "PromptArtifact"]
+__all__ = ["Analysis", "AnalysisResult", "AnalyzerSettings", "LogAnalyzer", "LogEntry", "PromptArtifact"]
 log = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 CHAT_PATH = "/v1/chat/completions"
@@ -73,7 +73,7 @@ def _taxonomy_labels() -> dict[str, tuple[str, ...]]:
     return {name: getattr(tax, attr) for name, attr in LABEL_FIELDS.items()}
 
 
-class LLMConfig(Sampling):
+class AnalyzerSettings(Sampling):
     """The artifact's sampling parameters plus how long to wait and how often to retry."""
 
     timeout: float = Field(default=120.0, gt=0)
@@ -84,7 +84,7 @@ class LLMConfig(Sampling):
     """First backoff in seconds; doubled after each retry."""
 
     @classmethod
-    def from_sampling(cls, sampling: Sampling, **overrides: Any) -> LLMConfig:
+    def from_sampling(cls, sampling: Sampling, **overrides: Any) -> AnalyzerSettings:
         """The artifact's sampling parameters, with OVERRIDES (timeout, retries, temperature...)."""
         return cls(**{**sampling.model_dump(), **overrides})
 
@@ -113,7 +113,7 @@ class AnalysisResult:
 class LogAnalyzer:
     """Send a prompt artifact's request for some logs and parse the answer."""
 
-    def __init__(self, llm_url: str, model_name: str, config: LLMConfig, prompt: PromptArtifact, *,
+    def __init__(self, llm_url: str, model_name: str, config: AnalyzerSettings, prompt: PromptArtifact, *,
                  client: httpx.Client | None = None, async_client: httpx.AsyncClient | None = None) -> None:
         self.llm_url = llm_url.rstrip("/")
         self.model_name = model_name

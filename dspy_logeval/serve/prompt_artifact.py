@@ -19,7 +19,7 @@ from dspy_logeval.core.errors import ArtifactError
 from dspy_logeval.core.files import write_json_atomic
 from dspy_logeval.data.taxonomy import Taxonomy, load_taxonomy
 
-FORMAT_VERSION = 1
+ARTIFACT_FORMAT_VERSION = 1
 PLACEHOLDER = "{{logs}}"
 PRODUCTION_POINTER = "production.json"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$"
@@ -130,9 +130,9 @@ def load_artifact(ref: str | Path, prompts_dir: Path) -> PromptArtifact:
                             "create one with `logeval export RUN_ID --name NAME`") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(raw, dict) or raw.get("format_version") != FORMAT_VERSION:
+    if not isinstance(raw, dict) or raw.get("format_version") != ARTIFACT_FORMAT_VERSION:
         found = raw.get("format_version") if isinstance(raw, dict) else None
-        raise ArtifactError(f"{path} has format_version {found!r}, this analyzer reads {FORMAT_VERSION}; "
+        raise ArtifactError(f"{path} has format_version {found!r}, this analyzer reads {ARTIFACT_FORMAT_VERSION}; "
                             "re-export it with this version of logeval")
     try:
         artifact = PromptArtifact.model_validate(raw)

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from dspy_logeval.core.config import ModelConfig
-from dspy_logeval.lm.endpoint import open_endpoint
-from dspy_logeval.serve.analyzer import LLMConfig, LogAnalyzer
+from dspy_logeval.lm.endpoint import Endpoint, open_endpoint
+from dspy_logeval.serve.analyzer import AnalyzerSettings, LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import PromptArtifact
 
 
@@ -16,13 +16,21 @@ from dspy_logeval.serve.prompt_artifact import PromptArtifact
 def production_analyzer(artifact: PromptArtifact, model: ModelConfig, *, timeout: float, retries: int,
                         temperature: float | None = None) -> Iterator[LogAnalyzer]:
     """A LogAnalyzer on the embedded server or the user's endpoint, for the duration of the block."""
+    with open_endpoint(model) as endpoint, analyzer_on(endpoint, artifact, timeout=timeout, retries=retries,
+                                                       temperature=temperature) as analyzer:
+        yield analyzer
+
+
+@contextmanager
+def analyzer_on(endpoint: Endpoint, artifact: PromptArtifact, *, timeout: float, retries: int,
+                temperature: float | None = None) -> Iterator[LogAnalyzer]:
+    """A LogAnalyzer for ARTIFACT on an open ENDPOINT, closed after the block."""
     overrides: dict[str, Any] = {"timeout": timeout, "retries": retries}
     if temperature is not None:
         overrides["temperature"] = temperature
-    with open_endpoint(model) as endpoint:
-        analyzer = LogAnalyzer(endpoint.base_url, endpoint.model_name,
-                               LLMConfig.from_sampling(artifact.sampling, **overrides), artifact)
-        try:
-            yield analyzer
-        finally:
-            analyzer.close()
+    analyzer = LogAnalyzer(endpoint.base_url, endpoint.model_name,
+                           AnalyzerSettings.from_sampling(artifact.sampling, **overrides), artifact)
+    try:
+        yield analyzer
+    finally:
+        analyzer.close()
