@@ -61,16 +61,14 @@ def evaluate_command(
         if resume is None and compiled is None and prompt is None:
             load_config(config)  # a bad config fails in a blink, before the engine is imported
         from dspy_logeval.cli.render import EvalProgress, metrics_table
-        from dspy_logeval.eval.resolve import resolve_target
+        from dspy_logeval.eval.resolve import recorded_request, resolve_target
         from dspy_logeval.eval.runner import EvalRequest, evaluate_experiment
 
         target = resolve_target(config, program=program, compiled=compiled, prompt=prompt, resume=resume,
                                 runs_dir=runs_dir, prompts_dir=prompts_dir)
-        recorded = target.resume.config().dataset if target.resume else None
-        request = EvalRequest(split=split.value if split else (recorded.split if recorded else None),
-                              dataset=dataset or (recorded.path if recorded else None),
-                              limit=limit or (recorded.limit if recorded else None),
-                              concurrency=concurrency, cache=cache)
+        rec_dataset, rec_split, rec_limit = recorded_request(target.resume) if target.resume else (None,) * 3
+        request = EvalRequest(split=split.value if split else rec_split, dataset=dataset or rec_dataset,
+                              limit=limit or rec_limit, concurrency=concurrency, cache=cache)
         with EvalProgress(description=target.config.experiment_id) as progress:
             run = evaluate_experiment(target.config, runs_dir=runs_dir, request=request, progress=progress,
                                       resume=target.resume, program=target.program, artifact=target.artifact,

@@ -97,3 +97,11 @@ def resolve_target(config: Path | str | None = None, *, program: str | None = No
     if prompt is not None:
         return from_prompt(prompt, prompts_dir, endpoint=endpoint)
     return from_config(config, program=program)
+
+
+def recorded_request(run: RunFolder) -> tuple[str | None, str | None, int | None]:
+    """(dataset, split, limit) a resumed RUN continues with: its recorded samples.json, or its dataset version
+    when that file is gone (a run folder from another checkout)."""
+    ds = run.config().dataset
+    dataset = ds.path if ds.path and Path(ds.path).is_file() else ds.version
+    return dataset, ds.split, ds.limit

@@ -15,11 +15,11 @@ import dspy
 
 from dspy_logeval.core.config import ExperimentConfig, load_config, validate_config
 from dspy_logeval.core.errors import ArtifactError
-from dspy_logeval.core.paths import PROJECT_ROOT
+from dspy_logeval.core.paths import PROMPTS_DIR
 from dspy_logeval.data.dataset import load_dataset
 from dspy_logeval.eval.compiled import load_compiled, manifest_path
+from dspy_logeval.eval.resolve import from_run, recorded_request
 from dspy_logeval.lm.adapter import SchemaJSONAdapter, response_format
-from dspy_logeval.runs.folder import resolve_run
 from dspy_logeval.runs.metric_keys import HEADLINE, metric_value
 from dspy_logeval.serve.prompt_artifact import (
     ARTIFACT_FORMAT_VERSION,
@@ -59,29 +59,25 @@ def compact_metrics(metrics: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def source_from_run(ref: str, runs_dir: Path) -> ProgramSource:
-    """The program a run evaluated: its compiled program (lineage.compiled) or its config's program."""
-    run = resolve_run(ref, runs_dir)
+    """The program a run evaluated (resolved as `evaluate --resume` resolves it): compiled, or its config's."""
+    target = from_run(ref, runs_dir, prompts_dir=PROMPTS_DIR)
+    run = target.resume
+    assert run is not None
+    if target.artifact is not None:
+        raise ArtifactError(f"{run.run_id} scored the prompt artifact {target.artifact.name!r}: it is exported "
+                            "already (artifacts/prompts/)")
     record = run.config()
-    config = record.config
-    compiled = record.lineage.compiled if record.lineage else None
-    if compiled:
-        program, _ = load_compiled(_compiled_path(compiled))
-    else:
+    program = target.program
+    if program is None:
         from dspy_logeval.eval.runner import build_program
 
-        dataset_ref = record.dataset.path or config.dataset.version
-        program = build_program(config, load_dataset(dataset_ref))
+        dataset = recorded_request(run)[0] or target.config.dataset.version
+        program = build_program(target.config, load_dataset(dataset))
     metrics = run.metrics() if (run.path / "metrics.json").is_file() else None
-    return ProgramSource(program, config, {
-        "source_run": run.run_id, "compiled": compiled,
+    return ProgramSource(program, target.config, {
+        "source_run": run.run_id, "compiled": target.lineage.compiled if target.lineage else None,
         "dataset": {"version": record.dataset.version, "sha256": record.dataset.sha256},
-        "test_metrics": compact_metrics(metrics), "config": config.model_dump(mode="json")})
-
-
-def _compiled_path(recorded: str) -> Path:
-    # A run records the path it was given; a relative one is relative to the checkout.
-    path = Path(recorded)
-    return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
+        "test_metrics": compact_metrics(metrics), "config": target.config.model_dump(mode="json")})
 
 
 def source_from_compiled(path: Path) -> ProgramSource:
