@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CONFIG ?= configs/baseline-smollm2-t01.yaml
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: install model evaluate test test-fast bench clean
+.PHONY: install model evaluate lint test test-fast bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,13 +21,20 @@ model: install
 evaluate: model
 	$(BIN)/logeval evaluate $(CONFIG)
 
-test: model
+# ruff, mypy (strict, with the project's own packages installed) and the import-linter layer contracts
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: model lint
 	$(BIN)/pytest -q
 
 test-fast: install
 	$(BIN)/pytest -q -m "not real_lm"
 
 bench: model
+	$(PY) benchmarks/bench_cli.py
 	$(PY) benchmarks/bench_evaluate.py
 
 clean:

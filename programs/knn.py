@@ -36,7 +36,7 @@ class KNN(dspy.Module):
         program = self.deepcopy()
         program.pool.demos = list(trainset)
         program.k = k
-        return program
+        return program  # type: ignore[no-any-return]  # dspy.Module.deepcopy is untyped
 
     def _fitted(self) -> tuple[TfidfVectorizer, Any]:
         key = (id(self.pool.demos), len(self.pool.demos))

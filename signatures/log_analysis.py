@@ -14,9 +14,9 @@ from dspy_logeval.core.errors import ProgramNotFound
 from dspy_logeval.data.taxonomy import load_taxonomy
 
 _TAX = load_taxonomy()
-RootCause = Literal[_TAX.root_causes]  # type: ignore[valid-type]
-Severity = Literal[_TAX.severities]  # type: ignore[valid-type]
-Action = Literal[_TAX.actions]  # type: ignore[valid-type]
+RootCause = Literal[_TAX.root_causes]  # type: ignore[name-defined]  # labels from taxonomy.yaml at import
+Severity = Literal[_TAX.severities]  # type: ignore[name-defined]  # labels from taxonomy.yaml at import
+Action = Literal[_TAX.actions]  # type: ignore[name-defined]  # labels from taxonomy.yaml at import
 
 LOGS_DESC = "one line per entry: timestamp namespace/pod container: message"
 

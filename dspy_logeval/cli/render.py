@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
@@ -16,6 +16,9 @@ from rich.table import Table
 
 from dspy_logeval.cli.common import console
 from dspy_logeval.runs.metric_keys import BY_NAME, MetricKey, format_value, metric_ci, metric_value
+
+if TYPE_CHECKING:
+    from dspy_logeval.runs.record import SampleRecord
 
 TABLE_KEYS = ("accuracy", "severity_accuracy", "action_accuracy", "severity_macro_f1", "component_f1", "rouge_l",
               "composite", "hallucination_rate", "missed_log_rate", "parse_failure_rate")
@@ -55,10 +58,10 @@ class EvalProgress:
         self.task = self.progress.add_task(description, total=None, rate="", acc="-")
         self.done = self.correct = 0
 
-    def __call__(self, record: dict[str, Any], total: int) -> None:
+    def __call__(self, record: SampleRecord, total: int) -> None:
         self.progress.update(self.task, total=total)
         self.done += 1
-        self.correct += bool(record.get("is_correct"))
+        self.correct += record.is_correct
         elapsed = self.progress.tasks[0].elapsed or 1e-9
         self.progress.update(self.task, advance=1, acc=f"{self.correct / self.done:.1%}",
                              rate=f"{self.done / elapsed:.2f}/s")

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import dspy
-import litellm
 from dspy.utils.exceptions import AdapterParseError
+from litellm import exceptions as llm_errors
 
 from dspy_logeval.data.dataset import Sample, render_logs
 from dspy_logeval.eval.examples import LABEL_FIELDS
@@ -23,14 +23,14 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
     text = str(exc).replace("\n", " ")
     if isinstance(exc, AdapterParseError):
         return "parse", f"answer did not parse: {text[:200]}"
-    if isinstance(exc, litellm.ContextWindowExceededError) or "context size" in text or "context length" in text:
+    if isinstance(exc, llm_errors.ContextWindowExceededError) or "context size" in text or "context length" in text:
         return "context", "prompt does not fit the server's context window (refused, not truncated)"
-    if isinstance(exc, litellm.Timeout):
+    if isinstance(exc, llm_errors.Timeout):
         return "timeout", f"request timed out: {text[:160]}"
-    if isinstance(exc, (litellm.APIConnectionError, litellm.ServiceUnavailableError, litellm.InternalServerError,
-                        ConnectionError)):
+    if isinstance(exc, (llm_errors.APIConnectionError, llm_errors.ServiceUnavailableError,
+                        llm_errors.InternalServerError, ConnectionError)):
         return TRANSPORT, f"LM unreachable: {text[:160]}"
-    if isinstance(exc, litellm.BadRequestError):
+    if isinstance(exc, llm_errors.BadRequestError):
         return "request", f"server refused the request: {text[:200]}"
     return "error", f"{type(exc).__name__}: {text[:200]}"
 

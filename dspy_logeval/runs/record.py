@@ -38,6 +38,7 @@ class Lineage(_Record):
 
     compiled: str | None = None
     compiled_from: str | None = None
+    optimizer: str | None = None
     prompt: dict[str, Any] | None = None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from dspy_logeval.runs.folder import RunFolder, read_records
-from dspy_logeval.runs.metric_keys import BY_NAME, MetricKey, metric_ci, metric_value
+from dspy_logeval.runs.metric_keys import BY_NAME, MetricKey, Unit, metric_ci, metric_value
 from dspy_logeval.runs.metric_keys import format_value as fmt
 from dspy_logeval.runs.metrics import compute_metrics
 from dspy_logeval.runs.record import RunRecord
@@ -97,7 +97,7 @@ def _model_text(config: RunRecord) -> str:
 
 
 def svg_hbars(items: Sequence[tuple[str, float]], *, width: int = 460, max_value: float = 1.0,
-              kind: str = "pct") -> str:
+              kind: Unit = "pct") -> str:
     """Horizontal bars (label, value) as inline SVG."""
     row, label_w = 22, 150
     bars = []
