@@ -14,13 +14,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from dspy_logeval.extract_grouping import (CONTAINER_LABELS, POD_LABELS, Group, dedupe, drop_noise_lines,
                                            group_entries, label, stratified_sample)
 from dspy_logeval.extract_plan import ExtractPlan, NamespacePlan, duration_seconds
 from dspy_logeval.log_masking import Masker, build_masker
 from dspy_logeval.log_severity import detect_severity, noise_matcher
-from dspy_logeval.loki_client import NS, LokiClient, LokiEntry
+from dspy_logeval.loki_client import NS, QUERY_PATH, LokiClient, LokiEntry
 from dspy_logeval.unlabeled import write_unlabeled
 
 __all__ = ["ExtractResult", "NamespaceCounts", "extract_samples", "extract_to_file", "iso_ns"]
@@ -106,6 +107,8 @@ def _pull(client: LokiClient, ns: NamespacePlan, *, start_ns: int, end_ns: int,
         entries += page
         if on_progress:
             on_progress(ns.name, len(entries))
+    if on_progress:
+        on_progress(ns.name, len(entries))  # also shows namespaces that returned nothing
     log.info("%s: %d lines from Loki", ns.name, len(entries))
     return entries
 
@@ -135,10 +138,20 @@ def _to_sample(group: Group, ns: NamespacePlan, *, meta: dict[str, Any], masker:
         "severity": group.severity,
         "logs": logs,
         "source": "real",
-        "extraction_metadata": {**meta, "stream": {k: masker(v) for k, v in stream.items()},
+        "extraction_metadata": {**meta, "url": _replay_url(meta["loki"], group, pod=pod, container=container),
+                                "stream": {k: masker(v) for k, v in stream.items()},
                                 "signature": group.signature, "occurrences": group.occurrences,
                                 "workload": group.workload},
     }
+
+
+def _replay_url(loki: str, group: Group, *, pod: str, container: str) -> str:
+    """A query_range URL that returns this sample's lines again (no credentials: LokiClient.url has none)."""
+    labels = {"namespace": dict(group.stream).get("namespace", ""), "pod": pod, "container": container}
+    selector = "{" + ", ".join(f'{k}="{v}"' for k, v in labels.items() if v) + "}"
+    query = urlencode({"query": selector, "start": group.entries[0].ts, "end": group.entries[-1].ts + 1,
+                       "direction": "forward"})
+    return f"{loki}{QUERY_PATH}?{query}"
 
 
 def _without_repeated_lines(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
