@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from dspy_logeval.errors import DatasetError
 from dspy_logeval.extract_grouping import (CONTAINER_LABELS, POD_LABELS, Group, dedupe, drop_noise_lines,
                                            group_entries, label, stratified_sample)
 from dspy_logeval.extract_plan import ExtractPlan, NamespacePlan, duration_seconds
@@ -95,6 +96,11 @@ def extract_to_file(plan: ExtractPlan, *, client: LokiClient, out: Path, since: 
                     now: datetime | None = None, on_progress: Progress | None = None) -> ExtractResult:
     """extract_samples, then write OUT as an unlabeled-samples file; on any error OUT is not created."""
     result = extract_samples(plan, client=client, since=since, now=now, on_progress=on_progress)
+    if not result.samples:
+        pulled = sum(c.pulled for c in result.counts.values())
+        raise DatasetError(f"no samples extracted, {out} not written: Loki returned {pulled} lines for the plan's "
+                           "queries and none showed a warning or worse; widen --since or check the selectors and "
+                           "line filters in the plan")
     header = {**result.header, "counts": {k: asdict(v) for k, v in result.counts.items()}}
     write_unlabeled(out, result.samples, header=header)
     return result
