@@ -1,6 +1,7 @@
 """Pattern rules that propose labels for a sample without a model: the labelling aid and the "rules" floor.
 
-RULES is one ordered table; the first rule whose regex matches any log line fires (specific before
+RULES is one ordered table; the first rule whose regex matches a log message (the text after the rendered
+"timestamp namespace/pod container: " prefix, so a namespace named llm proves nothing) fires (specific before
 generic, so an LLM out-of-memory is not taken for a container OOMKill). ``propose_labels`` is pure: the same
 text always gets the same Proposal, so it can score every evaluation run as a no-LLM reference.
 """
@@ -167,7 +168,7 @@ def propose_labels(logs_text: str) -> Proposal:
     signal = [line for line, severity in zip(lines, severities) if severity != "info"]
     for candidates in (signal, lines):  # a rule on a warning beats one on a healthy context line
         for rule in RULES:
-            hit = next((line for line in candidates if rule.pattern.search(line)), None)
+            hit = next((line for line in candidates if rule.pattern.search(_message(line))), None)
             if hit is not None:
                 return _proposal(rule.name, rule.root_cause, rule.severity, rule.action, rule.confidence,
                                  line=hit, lines=lines)
