@@ -17,8 +17,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from dspy_logeval.errors import DatasetError
-from dspy_logeval.extract_grouping import (CONTAINER_LABELS, POD_LABELS, Group, dedupe, drop_noise_lines,
-                                           group_entries, label, stratified_sample)
+from dspy_logeval.extract_grouping import (
+    CONTAINER_LABELS,
+    POD_LABELS,
+    Group,
+    dedupe,
+    drop_noise_lines,
+    group_entries,
+    label,
+    stratified_sample,
+)
 from dspy_logeval.extract_plan import ExtractPlan, NamespacePlan, duration_seconds
 from dspy_logeval.log_masking import Masker, build_masker
 from dspy_logeval.log_severity import detect_severity, noise_matcher
@@ -83,7 +91,7 @@ def extract_samples(plan: ExtractPlan, *, client: LokiClient, since: str | None 
         lookback = since or ns.lookback or plan.lookback
         start_ns = end_ns - duration_seconds(lookback) * NS
         entries = _pull(client, ns, start_ns=start_ns, end_ns=end_ns, on_progress=on_progress)
-        chosen, counts[ns.name] = _funnel(plan, ns, entries)
+        chosen, counts[ns.name] = _funnel(plan, ns, entries, masker=masker)
         meta = {"query": ns.query(), "start": iso_ns(start_ns), "end": iso_ns(end_ns), **header}
         samples += [_to_sample(g, ns, meta=meta, masker=masker) for g in chosen]
     samples = _without_repeated_lines(samples)
@@ -119,12 +127,12 @@ def _pull(client: LokiClient, ns: NamespacePlan, *, start_ns: int, end_ns: int,
     return entries
 
 
-def _funnel(plan: ExtractPlan, ns: NamespacePlan, entries: Sequence[LokiEntry]) -> tuple[list[Group],
-                                                                                         NamespaceCounts]:
+def _funnel(plan: ExtractPlan, ns: NamespacePlan, entries: Sequence[LokiEntry], *,
+            masker: Masker) -> tuple[list[Group], NamespaceCounts]:
     """Group, drop noise, dedupe and sample one namespace's lines; the counts of each step."""
     groups = group_entries(drop_noise_lines(entries, noise_matcher(plan.noise)), plan.grouping)
     signal = [g for g in groups if g.severity != "info"]  # routine info alone is not an incident
-    unique = dedupe(signal, namespace=ns.name)
+    unique = dedupe(signal, namespace=ns.name, mask=masker)
     chosen = stratified_sample(unique, target=ns.target, rng=random.Random(f"{plan.seed}:{ns.name}"))
     counts = NamespaceCounts(pulled=len(entries), grouped=len(groups), after_noise=len(signal),
                              after_dedupe=len(unique), sampled=len(chosen), target=ns.target)

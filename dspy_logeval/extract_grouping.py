@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dspy_logeval.extract_plan import GroupingConfig
@@ -47,7 +47,7 @@ class Group:
     def key_line(self) -> str:
         """The first line with the group's worst severity: the one a reader would point at."""
         target = self.severity
-        return next(e.line for e, s in zip(self.entries, self.severities) if s == target)
+        return next(e.line for e, s in zip(self.entries, self.severities, strict=True) if s == target)
 
 
 def drop_noise_lines(entries: Iterable[LokiEntry], matcher: re.Pattern[str]) -> list[LokiEntry]:
@@ -79,14 +79,18 @@ def _group(stream: tuple[tuple[str, str], ...], entries: list[LokiEntry]) -> Gro
     return Group(stream=stream, entries=entries, severities=[detect_severity(e.line) for e in entries])
 
 
-def dedupe(groups: Sequence[Group], *, namespace: str) -> list[Group]:
-    """One group per error signature (the first seen), with how many groups shared it."""
+def dedupe(groups: Sequence[Group], *, namespace: str, mask: Callable[[str], str] = str) -> list[Group]:
+    """One group per error signature (the first seen), with how many groups shared it.
+
+    The key line is masked (MASK) before its signature is taken, so lines that differ only in a secret or an
+    email dedupe too.
+    """
     kept: dict[str, Group] = {}
     for group in groups:
         pod = label(group.stream, POD_LABELS)
         group.workload = workload_of(pod) if pod else label(group.stream, ("app", "job", "service_name"))
         group.signature = signature(namespace=namespace, workload=group.workload,
-                                    container=label(group.stream, CONTAINER_LABELS), key_line=group.key_line())
+                                    container=label(group.stream, CONTAINER_LABELS), key_line=mask(group.key_line()))
         if group.signature in kept:
             kept[group.signature].occurrences += 1
         else:

@@ -94,7 +94,8 @@ RULES: tuple[Rule, ...] = (
           "fix_config", 0.8),
     _rule("loki-ingester", r"ingester|failed to flush|wal.*(corrupt|fail)|loki.*(push|flush).*fail",
           "loki_ingester_failed", "error", "investigate", 0.7),
-    _rule("tempo-ingestion", r"tempo.*(fail|error|refused|discard)|distributor.*(trace|span)|otlp.*(trace|span).*(fail|error)",
+    _rule("tempo-ingestion", r"tempo.*(fail|error|refused|discard)|distributor.*(trace|span)|"
+          r"otlp.*(trace|span).*(fail|error)",
           "tempo_ingestion_error", "error", "investigate", 0.6),
     _rule("alloy-scrape", r"scrape (failed|error)|failed to scrape|scrape_pool|up == 0", "alloy_scrape_failed",
           "warn", "fix_config", 0.6),
@@ -108,7 +109,8 @@ RULES: tuple[Rule, ...] = (
           "apiserver_not_ready", "error", "investigate", 0.6),
     _rule("node-not-ready", r"node.*notready|nodenotready|node is not ready|kubelet stopped posting",
           "node_not_ready", "critical", "investigate", 0.75),
-    _rule("cni", r"\bcni\b|flannel.*(fail|error)|calico.*(fail|error)|failed to (set up|setup) (sandbox|network)|iptables-restore",
+    _rule("cni", r"\bcni\b|flannel.*(fail|error)|calico.*(fail|error)|"
+          r"failed to (set up|setup) (sandbox|network)|iptables-restore",
           "cni_failure", "error", "fix_config", 0.65),
     _rule("no-endpoints", r"no endpoints available|no healthy upstream|no_healthy_upstream|"
           r"endpoints? .*not found", "service_no_endpoints", "error", "fix_config", 0.75),
@@ -165,7 +167,7 @@ def propose_labels(logs_text: str) -> Proposal:
     """
     lines = [line for line in logs_text.splitlines() if line.strip()]
     severities = [detect_severity(_message(line)) for line in lines]
-    signal = [line for line, severity in zip(lines, severities) if severity != "info"]
+    signal = [line for line, severity in zip(lines, severities, strict=True) if severity != "info"]
     for candidates in (signal, lines):  # a rule on a warning beats one on a healthy context line
         for rule in RULES:
             hit = next((line for line in candidates if rule.pattern.search(_message(line))), None)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tests_paths import MINI_GOLDEN
 
 from dspy_logeval.dataset import load_dataset
 from dspy_logeval.label_rules import RULES, propose_labels, rules_agreement
 from dspy_logeval.taxonomy import load_taxonomy
-from tests_paths import MINI_GOLDEN
 
 POD = "2026-12-04T09:00:00.000Z {ns}/{pod} {container}: {message}"
 

@@ -60,8 +60,10 @@ def test_noise_is_health_checks_probes_and_plan_patterns() -> None:
 
 
 def test_signature_ignores_variable_parts() -> None:
-    a = "2026-12-04T09:00:00Z read udp 10.42.0.5:41234->192.168.1.2:53: i/o timeout (id 1f3a9c0e-0b5e-4c4e-9d7e-3a1b2c3d4e5f)"
-    b = "2026-12-05T10:11:12Z read udp 10.42.0.6:5555->192.168.1.3:53: i/o timeout (id 00000000-1111-2222-3333-444444444444)"
+    a = ("2026-12-04T09:00:00Z read udp 10.42.0.5:41234->192.168.1.2:53: i/o timeout "
+         "(id 1f3a9c0e-0b5e-4c4e-9d7e-3a1b2c3d4e5f)")
+    b = ("2026-12-05T10:11:12Z read udp 10.42.0.6:5555->192.168.1.3:53: i/o timeout "
+         "(id 00000000-1111-2222-3333-444444444444)")
     assert line_shape(a) == line_shape(b)
     assert signature(namespace="n", workload="w", container="c", key_line=a) == signature(
         namespace="n", workload="w", container="c", key_line=b)
