@@ -146,3 +146,12 @@ def test_label_and_synthesize_errors_are_one_line(tmp_path: Path) -> None:
     code, out = _invoke("synthesize", "--root-causes", "bogus", "--out", str(tmp_path / "s.json"))
     assert code == 1 and "error: root cause 'bogus' is not in taxonomy.yaml" in out
     assert not (tmp_path / "s.json").exists()
+
+
+def test_combine_reports_an_unmet_ratio_as_a_line_not_an_error(tmp_path: Path) -> None:
+    code, out = _invoke("synthesize", "--n", "4", "--out", str(tmp_path / "syn.json"))
+    assert code == 0, out
+    code, out = _invoke("combine", str(tmp_path / "syn.json"), "--real-ratio", "0.5", "--severity-mix",
+                        "error=1", "--out", str(tmp_path / "combined.json"))
+    assert code == 0 and "could not meet real share 0.50: no real samples" in out, out
+    assert (tmp_path / "combined.json").is_file()
