@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from dspy_logeval.cli.common import console, reported_errors
+from dspy_logeval.cli.extract import register as register_extract_commands
 from dspy_logeval.core.paths import DATASETS_DIR
 
 dataset_app = typer.Typer(help="Validate, analyze, combine and freeze labeled datasets.",
@@ -42,10 +43,11 @@ def analyze_command(
     """Show label distributions, log shape, labeling completeness and coverage recommendations."""
     from dspy_logeval.data.analysis import analyze_samples
     from dspy_logeval.data.dataset import load_dataset
+    from dspy_logeval.data.label_rules import rules_agreement
 
     with reported_errors():
         loaded = load_dataset(dataset)
-    analysis = analyze_samples(loaded.samples)
+    analysis = analyze_samples(loaded.samples) | {"rules_agreement": rules_agreement(loaded.samples)}
     if as_json:
         typer.echo(json.dumps({"version": loaded.version, "sha256": loaded.sha256, **analysis}, indent=2))
         return
@@ -59,12 +61,22 @@ def combine_command(
     sources: Annotated[list[Path], typer.Argument(help="Source files, each a JSON list of samples.")],
     out: Annotated[Path, typer.Option("--out", help="The combined samples.json to write.")],
     seed: Annotated[int, typer.Option(help="Seed of the stratified train/dev/test split.")] = 7,
+    real_ratio: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Target share of real samples; "
+                                                     "default 0.7 when both kinds are present.")] = None,
+    severity_mix: Annotated[str | None, typer.Option(help="Target severity shares, e.g. info=0.25,warn=0.25,"
+                                                     "error=0.4,critical=0.1, or 'targets'.")] = None,
 ) -> None:
     """Merge SOURCES into one samples.json sorted by id, with seeded splits stratified by category."""
-    from dspy_logeval.data.freeze import combine_sources
+    from dspy_logeval.data.mix import combine_mixed, parse_severity_mix
 
     with reported_errors():
-        samples = combine_sources(sources, out=out, seed=seed)
+        report = combine_mixed(sources, out=out, seed=seed, real_ratio=real_ratio,
+                               severity_mix=parse_severity_mix(severity_mix))
+    samples = report.kept
+    for line in report.notes:
+        typer.echo(line)
+    for line in report.unmet:
+        typer.secho(line, fg=typer.colors.YELLOW)
     counts = {name: sum(1 for s in samples if s["split"] == name) for name in ("train", "dev", "test")}
     typer.echo(f"wrote {out}: {len(samples)} samples (train {counts['train']}, dev {counts['dev']}, "
                f"test {counts['test']}; seed {seed})")
@@ -84,6 +96,9 @@ def freeze_command(
         target = freeze_version(src, version=version, description=description, datasets_dir=datasets_dir)
     metadata = json.loads((target / "metadata.json").read_text(encoding="utf-8"))
     typer.echo(f"froze {target}: {metadata['sample_count']} samples, sha256 {metadata['sha256']}")
+
+
+register_extract_commands(dataset_app)  # extract, label, synthesize: after the commands above in --help
 
 
 def _print_analysis(analysis: Mapping[str, Any]) -> None:
@@ -106,6 +121,10 @@ def _print_analysis(analysis: Mapping[str, Any]) -> None:
         console.print(f"[green]{COVERAGE_MET}[/]")
     for rec in recs:
         console.print(f"[yellow]recommendation:[/] {rec}", highlight=False)
+    agreement = analysis["rules_agreement"]
+    shares = ", ".join(f"{k} {v:.0%}" for k, v in agreement.items() if k != "n")
+    console.print(f"pattern rules (label_rules.py) agree with the labels on {agreement['n']} samples: {shares}",
+                  highlight=False)
 
 
 def _distribution(name: str, counts: Mapping[str, int], total: int,

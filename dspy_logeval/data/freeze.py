@@ -25,7 +25,7 @@ from dspy_logeval.data.checks import check_samples
 from dspy_logeval.data.dataset import read_samples_json
 
 __all__ = ["DATASET_FORMAT_VERSION", "SPLIT_FRACTIONS", "assign_splits", "build_metadata", "combine_sources",
-           "freeze_version", "write_samples"]
+           "freeze_version", "read_sources", "write_samples"]
 
 DATASET_FORMAT_VERSION = 1
 SPLIT_FRACTIONS: dict[str, float] = {"train": 0.4, "dev": 0.2, "test": 0.4}
@@ -73,6 +73,13 @@ def combine_sources(sources: Sequence[Path], *, out: Path, seed: int = 7) -> lis
     Returns:
         The samples as written.
     """
+    combined = assign_splits(read_sources(sources), seed=seed)
+    write_samples(out, combined)
+    return combined
+
+
+def read_sources(sources: Sequence[Path]) -> list[dict[str, Any]]:
+    """Every sample of SOURCES in order; DatasetError for a sample without an id or an id used twice."""
     merged: list[dict[str, Any]] = []
     origin: dict[str, Path] = {}
     duplicates: list[str] = []
@@ -87,9 +94,7 @@ def combine_sources(sources: Sequence[Path], *, out: Path, seed: int = 7) -> lis
     if duplicates:
         raise DatasetError(f"duplicate sample ids: {', '.join(duplicates)}; "
                            "ids must be unique across sources")
-    combined = assign_splits(merged, seed=seed)
-    write_samples(out, combined)
-    return combined
+    return merged
 
 
 def write_samples(path: Path, samples: Sequence[dict[str, Any]]) -> None:
