@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +27,9 @@ INSTALL = {
 
 
 def require_tool(name: str) -> str:
-    """The path of the program NAME; fails in CI and skips elsewhere when it is not installed."""
-    path = shutil.which(name)
+    """The path of the program NAME (on PATH or beside this Python, as pip installs it); fails in CI and
+    skips elsewhere when it is not installed."""
+    path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if path is None:
         message = f"{name} is not installed ({INSTALL[name]}; .ci/run installs it)"
         if os.environ.get("CI"):
