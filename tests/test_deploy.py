@@ -247,6 +247,16 @@ def _run(script: str, env: dict[str, str], *args: str) -> tuple[int, list[str], 
     return result.returncode, calls, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("name", ["nightly.sh", "experiment.sh"])
+def test_shellcheck_passes_the_scripts(name: str, tmp_path: Path) -> None:
+    shellcheck = require_tool("shellcheck")
+    script = tmp_path / name
+    script.write_text(_script(name), encoding="utf-8")
+    result = subprocess.run([shellcheck, "--shell=sh", "--color=never", str(script)], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_nightly_sweeps_pushes_and_gates_each_new_run(job_env: dict[str, str]) -> None:
     job_env["PUSHGATEWAY_URL"] = "http://127.0.0.1:9"
     code, calls, output = _run("nightly.sh", job_env)
