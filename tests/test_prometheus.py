@@ -1,14 +1,14 @@
-"""Prometheus exposition (promtool when installed, else prometheus_client's parser), JSON, push."""
+"""Prometheus exposition (promtool when installed, else prometheus_client's parser), JSON, Pushgateway push."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
+from external_tools import require_tool, running_pushgateway
 from prometheus_client.parser import text_string_to_metric_families
 from runs_factory import SAMPLES, make_run, record
 
@@ -52,9 +52,7 @@ def test_exposition_parses_with_labels_and_latency(runs: list[RunFolder]) -> Non
 
 
 def test_promtool_accepts_exposition(runs: list[RunFolder], tmp_path: Path) -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool not installed; the parser test above covers the format")
+    promtool = require_tool("promtool")
     result = subprocess.run([promtool, "check", "metrics"], input=render_prometheus(runs), text=True,
                             capture_output=True, timeout=30, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -66,7 +64,7 @@ def test_render_json(runs: list[RunFolder]) -> None:
     assert data[0]["metrics"]["logeval_accuracy_ratio"] == 1.0 and data[0]["metrics"]["total_tokens"] == 480
 
 
-def test_push_to_gateway_puts_text() -> None:
+def test_push_puts_each_run_in_its_own_group(runs: list[RunFolder]) -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -74,12 +72,47 @@ def test_push_to_gateway_puts_text() -> None:
         return httpx.Response(200)
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    push_to_gateway("a 1\n", "http://gw:9091/", client=client)
-    assert seen[0].method == "PUT" and str(seen[0].url) == "http://gw:9091/metrics/job/logeval"
-    assert seen[0].content == b"a 1\n" and seen[0].headers["content-type"].startswith("text/plain")
+    pushed = push_to_gateway(runs, "http://gw:9091/", client=client)
+    assert [r.method for r in seen] == ["PUT", "PUT"]          # the unscored run is not pushed
+    assert [str(r.url) for r in seen] == pushed == [
+        "http://gw:9091/metrics/job/logeval/experiment/good/run/20250101-120000-good",
+        "http://gw:9091/metrics/job/logeval/experiment/odd/run/20250102-120000-odd"]
+    first = {f.name: f for f in text_string_to_metric_families(seen[0].content.decode())}
+    assert {s.labels["run_id"] for s in first["logeval_accuracy_ratio"].samples} == {"20250101-120000-good"}
 
 
-def test_push_failure_is_one_line_error() -> None:
+def test_push_escapes_slashes_and_empty_values(tmp_path: Path) -> None:
+    run = make_run(tmp_path, "x", [record(s) for s in SAMPLES])
+    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(202)))
+    [url] = push_to_gateway([run], "http://gw", job="team/a b", client=client)
+    assert url == "http://gw/metrics/job@base64/dGVhbS9hIGI=/experiment/x/run/20250101-120000-x"
+
+
+def test_push_failure_is_one_line_error(runs: list[RunFolder]) -> None:
     client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(500)))
-    with pytest.raises(LogevalError, match="push to Pushgateway http://gw/metrics/job/logeval failed"):
-        push_to_gateway("a 1\n", "http://gw", client=client)
+    with pytest.raises(LogevalError, match="push to Pushgateway http://gw/metrics/job/logeval/experiment/good/"
+                                           "run/20250101-120000-good failed"):
+        push_to_gateway(runs, "http://gw", client=client)
+
+
+def test_real_pushgateway_keeps_every_run(tmp_path: Path) -> None:
+    """Two runs pushed one after the other are both on the gateway; re-pushing one replaces only its group."""
+    runs_dir = tmp_path / "runs"
+    first = make_run(runs_dir, "cot", [record(s) for s in SAMPLES])
+    second = make_run(runs_dir, "predict", [record(s, None) for s in SAMPLES], stamp="20250102-120000")
+    again = make_run(runs_dir, "cot", [record(s, None) for s in SAMPLES], stamp="20250103-120000")
+    with running_pushgateway(tmp_path) as url:
+        push_to_gateway([first], url)
+        push_to_gateway([second], url)
+        push_to_gateway([again], url)
+        push_to_gateway([first], url)                    # a second push of the same run: same group, no duplicate
+        text = httpx.get(f"{url}/metrics", timeout=5.0).text
+    accuracy = {f.name: f for f in text_string_to_metric_families(text)}["logeval_accuracy_ratio"].samples
+    by_run = {s.labels["run"]: s for s in accuracy}
+    assert sorted(by_run) == ["20250101-120000-cot", "20250102-120000-predict", "20250103-120000-cot"]
+    assert len(accuracy) == 3
+    assert by_run["20250101-120000-cot"].value == 1.0 and by_run["20250102-120000-predict"].value == 0.0
+    for sample in accuracy:
+        assert sample.labels["job"] == "logeval"
+        assert sample.labels["experiment"] == sample.labels["experiment_id"]
+        assert sample.labels["run"] == sample.labels["run_id"]

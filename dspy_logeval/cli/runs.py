@@ -143,7 +143,8 @@ def export_metrics_command(
     all_runs: Annotated[bool, typer.Option("--all", help="Export every scored run.")] = False,
     fmt: Annotated[Literal["prometheus", "json"], typer.Option("--format", help="Output format.")] = (
         "prometheus"),
-    push_gateway: Annotated[str | None, typer.Option(help="Pushgateway URL to PUT the metrics to.")] = None,
+    push_gateway: Annotated[str | None, typer.Option(
+        help="Pushgateway URL; each run is PUT to its own group (job/logeval/experiment/ID/run/RUN_ID).")] = None,
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Print run metrics as Prometheus text exposition or JSON, or push them to a Pushgateway."""
@@ -155,7 +156,7 @@ def export_metrics_command(
         if push_gateway:
             if fmt != "prometheus":
                 raise RunError("--push-gateway needs --format prometheus")
-            prometheus.push_to_gateway(text, push_gateway)
+            prometheus.push_to_gateway(runs, push_gateway)
     if push_gateway:
         typer.echo(f"pushed {len(runs)} run(s) to {push_gateway}")
     else:

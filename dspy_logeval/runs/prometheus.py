@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import push_to_gateway as prometheus_push
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -130,20 +131,47 @@ def render_json(runs: Sequence[RunFolder]) -> str:
     return json.dumps(out, indent=2) + "\n"
 
 
-def push_to_gateway(text: str, url: str, *, job: str = "logeval", client: httpx.Client | None = None) -> None:
-    """PUT the exposition TEXT to a Prometheus Pushgateway at URL, replacing the job's group.
+def push_to_gateway(runs: Sequence[RunFolder], url: str, *, job: str = "logeval",
+                    client: httpx.Client | None = None) -> list[str]:
+    """PUT each scored run in RUNS to the Pushgateway at URL, in a group of its own.
+
+    The group is ``job/JOB/experiment/<experiment_id>/run/<run_id>`` (escaped by prometheus_client: base64 for
+    values with ``/`` or spaces). A PUT replaces only its own group, so pushing one run never erases another
+    run's series, and re-pushing a run replaces just that run.
+
+    Returns:
+        The group URLs pushed, one per run.
 
     Raises:
-        LogevalError: the gateway is unreachable or refused the push.
+        LogevalError: the gateway is unreachable or refused a push.
     """
-    target = f"{url.rstrip('/')}/metrics/job/{job}"
     http = client or httpx.Client(timeout=10.0)
+    pushed: list[str] = []
     try:
-        response = http.put(target, content=text.encode("utf-8"),
-                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise LogevalError(f"push to Pushgateway {target} failed: {exc}") from exc
+        for run in scored(runs):
+            registry = CollectorRegistry(auto_describe=False)
+            registry.register(RunsCollector([run]))
+            key = {"experiment": _labels(run)["experiment_id"], "run": run.run_id}
+            prometheus_push(url, job=job, registry=registry, grouping_key=key, handler=_httpx_handler(http, pushed))
     finally:
         if client is None:
             http.close()
+    return pushed
+
+
+def _httpx_handler(http: httpx.Client, pushed: list[str]) -> Callable[..., Callable[[], None]]:
+    """A prometheus_client push handler that sends through HTTP (injectable in tests) and records each URL."""
+
+    def handler(url: str, method: str, timeout: float | None, headers: list[tuple[str, str]],
+                data: bytes) -> Callable[[], None]:
+        def send() -> None:
+            try:
+                response = http.request(method, url, content=data, headers=dict(headers), timeout=timeout)
+                response.raise_for_status()
+            except httpx.HTTPError as exc:
+                raise LogevalError(f"push to Pushgateway {url} failed: {exc}") from exc
+            pushed.append(url)
+
+        return send
+
+    return handler
