@@ -24,7 +24,7 @@ from dspy_logeval.eval.runner import EvalRequest, build_program, evaluate_experi
 from dspy_logeval.lm.adapter import SchemaJSONAdapter
 from dspy_logeval.lm.dspy_lm import build_lm
 from dspy_logeval.lm.endpoint import open_endpoint
-from dspy_logeval.runs.metrics import composite_metric
+from dspy_logeval.runs.scoring import composite_metric
 
 COUNTERS = ("prompt_tokens_total", "prompt_seconds_total", "tokens_predicted_total", "tokens_predicted_seconds_total")
 

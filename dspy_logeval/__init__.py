@@ -12,7 +12,7 @@ _EXPORTS = {
     "Analysis": "serve.analyzer", "LogAnalyzer": "serve.analyzer", "LogEntry": "serve.analyzer",
     "compare_runs": "runs.compare", "ExperimentConfig": "core.config", "load_config": "core.config",
     "Dataset": "data.dataset", "Sample": "data.dataset", "load_dataset": "data.dataset",
-    "LogevalError": "core.errors", "composite_metric": "runs.metrics", "compute_metrics": "runs.metrics",
+    "LogevalError": "core.errors", "composite_metric": "runs.scoring", "compute_metrics": "runs.metrics",
     "OptimizeOptions": "optimize.optimizers", "optimize_program": "optimize.compile", "EvalRequest": "eval.runner",
     "evaluate_experiment": "eval.runner", "RunFolder": "runs.folder",
 }

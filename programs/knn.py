@@ -10,15 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import dspy
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import linear_kernel
 
+from dspy_logeval.data.retrieval import TfidfIndex
 from signatures import LogAnalysis
-
-
-def _messages(logs: str) -> str:
-    """The message part of each rendered line: timestamps and pod hashes would only add noise to similarity."""
-    return "\n".join(line.split(": ", 1)[-1] for line in logs.splitlines())
 
 
 class KNN(dspy.Module):
@@ -29,7 +23,7 @@ class KNN(dspy.Module):
         self.analyze = dspy.Predict(signature)
         self.pool = dspy.Predict(signature)  # never called: its demos are the retrieval pool
         self.k = k
-        self._index: tuple[tuple[int, int], TfidfVectorizer, Any] | None = None
+        self._index: tuple[tuple[int, int], TfidfIndex] | None = None
 
     def with_pool(self, trainset: list[dspy.Example], *, k: int) -> KNN:
         """A copy that retrieves K demos from TRAINSET."""
@@ -38,22 +32,15 @@ class KNN(dspy.Module):
         program.k = k
         return program  # type: ignore[no-any-return]  # dspy.Module.deepcopy is untyped
 
-    def _fitted(self) -> tuple[TfidfVectorizer, Any]:
+    def _fitted(self) -> TfidfIndex:
         key = (id(self.pool.demos), len(self.pool.demos))
         if self._index is None or self._index[0] != key:
-            vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
-                                         token_pattern=r"[A-Za-z][A-Za-z_]+")
-            matrix = vectorizer.fit_transform([_messages(d["logs"]) for d in self.pool.demos])
-            self._index = (key, vectorizer, matrix)
-        return self._index[1], self._index[2]
+            self._index = (key, TfidfIndex([d["logs"] for d in self.pool.demos]))
+        return self._index[1]
 
     def nearest(self, logs: str) -> list[Any]:
         """The K pool examples most similar to LOGS, least similar first (ties keep pool order)."""
-        if not self.pool.demos:
-            return []
-        vectorizer, matrix = self._fitted()
-        scores = linear_kernel(vectorizer.transform([_messages(logs)]), matrix)[0]
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[: self.k]
+        order = self._fitted().nearest(logs, self.k)
         return [self.pool.demos[i] for i in reversed(order)]
 
     def forward(self, logs: str) -> dspy.Prediction:

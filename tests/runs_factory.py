@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from dspy_logeval.runs.folder import RunFolder
-from dspy_logeval.runs.metrics import compute_metrics, score_sample
+from dspy_logeval.runs.metrics import compute_metrics
+from dspy_logeval.runs.scoring import score_sample
 
 TS = "2025-01-01T00:00:00Z"
 

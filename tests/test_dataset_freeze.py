@@ -28,7 +28,7 @@ SIZES = {"pod_lifecycle": 25, "network": 20, "dns": 10, "config": 15, "healthy":
 
 
 def test_splits_are_40_20_40_overall_and_within_each_category() -> None:
-    samples = assign_splits(_stubs(SIZES), seed=7)
+    samples = assign_splits(_stubs(SIZES), seed=7, stratify="category")
     overall = Counter(s["split"] for s in samples)
     assert sum(overall.values()) == 150
     for split, target in (("train", 60), ("dev", 30), ("test", 60)):
@@ -51,10 +51,36 @@ def test_splits_are_seeded_sorted_and_leave_global_random_alone() -> None:
 
 
 def test_adding_samples_to_one_category_keeps_the_other_categories_splits() -> None:
-    before = {s["id"]: s["split"] for s in assign_splits(_stubs(SIZES), seed=7)}
-    after = {s["id"]: s["split"] for s in assign_splits(_stubs(SIZES | {"dns": 14}), seed=7)}
+    before = {s["id"]: s["split"] for s in assign_splits(_stubs(SIZES), seed=7, stratify="category")}
+    after = {s["id"]: s["split"] for s in assign_splits(_stubs(SIZES | {"dns": 14}), seed=7, stratify="category")}
     assert {k: v for k, v in after.items() if not k.startswith("dns-")} == {
         k: v for k, v in before.items() if not k.startswith("dns-")}
+
+
+def _labeled(sizes: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"id": f"{cause}-{i:03d}", "category": "x", "ground_truth": {"root_cause": cause}}
+            for cause, n in sizes.items() for i in range(n)]
+
+
+CAUSES = {"nxdomain": 2, "dns_timeout": 3, "container_oom_killed": 4, "pvc_pending": 9, "rate_limited": 1}
+
+
+def test_root_cause_split_puts_two_train_examples_before_any_test_one() -> None:
+    samples = assign_splits(_labeled(CAUSES), seed=7)
+    by_cause = {cause: Counter(s["split"] for s in samples if s["ground_truth"]["root_cause"] == cause)
+                for cause in CAUSES}
+    for cause, counts in by_cause.items():
+        assert counts["test"] == 0 or counts["train"] >= 2, (cause, counts)
+    assert by_cause["nxdomain"] == Counter(train=2) and by_cause["rate_limited"] == Counter(train=1)
+    assert by_cause["dns_timeout"] == Counter(train=2, test=1)
+    assert by_cause["pvc_pending"]["test"] >= 2 and by_cause["pvc_pending"]["train"] >= 3
+
+
+def test_root_cause_split_of_one_cause_ignores_the_others() -> None:
+    before = {s["id"]: s["split"] for s in assign_splits(_labeled(CAUSES), seed=7)}
+    after = {s["id"]: s["split"] for s in assign_splits(_labeled(CAUSES | {"nxdomain": 6}), seed=7)}
+    assert {k: v for k, v in after.items() if not k.startswith("nxdomain")} == {
+        k: v for k, v in before.items() if not k.startswith("nxdomain")}
 
 
 def test_combine_merges_sources_sorted_by_id_with_splits(tmp_path: Path) -> None:

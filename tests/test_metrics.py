@@ -8,11 +8,10 @@ from runs_factory import SAMPLES, record, wrong
 
 from dspy_logeval.core.config import DEFAULT_WEIGHTS
 from dspy_logeval.core.errors import RunError
-from dspy_logeval.runs.metrics import (
-    bootstrap_ci,
+from dspy_logeval.runs.metrics import bootstrap_ci, compute_metrics
+from dspy_logeval.runs.scoring import (
     component_score,
     composite_metric,
-    compute_metrics,
     normalize_component,
     score_sample,
     summary_rouge,

@@ -124,19 +124,19 @@ def _healthy(port: int) -> bool:
 
 def test_lm_serve_answers_and_stops_on_ctrl_c() -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "dspy_logeval.cli.app", "lm", "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not _healthy(port):
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.3)
-        response = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=60, json={
-            "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 8, "temperature": 0})
-        assert response.status_code == 200 and response.json()["choices"][0]["message"]["content"]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=30)
+    with subprocess.Popen([sys.executable, "-m", "dspy_logeval.cli.app", "lm", "serve", "--port", str(port)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ}) as proc:
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not _healthy(port):
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                time.sleep(0.3)
+            response = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=60, json={
+                "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 8, "temperature": 0})
+            assert response.status_code == 200 and response.json()["choices"][0]["message"]["content"]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=60)
     assert code == 0
     time.sleep(0.5)
     assert not port_in_use(port)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,12 @@ from rich.table import Table
 from dspy_logeval.cli.common import console, reported_errors
 from dspy_logeval.cli.extract import register as register_extract_commands
 from dspy_logeval.core.paths import DATASETS_DIR
+
+
+class StratifyChoice(str, Enum):
+    root_cause = "root_cause"
+    category = "category"
+
 
 dataset_app = typer.Typer(help="Validate, analyze, combine and freeze labeled datasets.",
                           no_args_is_help=True)
@@ -65,13 +72,19 @@ def combine_command(
                                                      "default 0.7 when both kinds are present.")] = None,
     severity_mix: Annotated[str | None, typer.Option(help="Target severity shares, e.g. info=0.25,warn=0.25,"
                                                      "error=0.4,critical=0.1, or 'targets'.")] = None,
+    stratify: Annotated[StratifyChoice, typer.Option(help="Split groups: root_cause (every test root cause has "
+                                                          "2+ train examples) or category (golden-v1).")
+                        ] = StratifyChoice.root_cause,
 ) -> None:
-    """Merge SOURCES into one samples.json sorted by id, with seeded splits stratified by category."""
+    """Merge SOURCES into one samples.json sorted by id, with seeded splits stratified by root cause.
+
+    Example: logeval dataset combine datasets/sources/*.json --out /tmp/golden-v2.json --seed 7
+    """
     from dspy_logeval.data.mix import combine_mixed, parse_severity_mix
 
     with reported_errors():
         report = combine_mixed(sources, out=out, seed=seed, real_ratio=real_ratio,
-                               severity_mix=parse_severity_mix(severity_mix))
+                               severity_mix=parse_severity_mix(severity_mix), stratify=stratify.value)
     samples = report.kept
     for line in report.notes:
         typer.echo(line)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from dspy_logeval.cli.common import console, reported_errors
+from dspy_logeval.cli.common import reported_errors
 from dspy_logeval.core.paths import PROMPTS_DIR, RUNS_DIR
 
 
@@ -60,7 +60,7 @@ def evaluate_command(
     with reported_errors():
         if resume is None and compiled is None and prompt is None:
             load_config(config)  # a bad config fails in a blink, before the engine is imported
-        from dspy_logeval.cli.render import EvalProgress, metrics_table
+        from dspy_logeval.cli.render import EvalProgress, print_run
         from dspy_logeval.eval.resolve import recorded_request, resolve_target
         from dspy_logeval.eval.runner import EvalRequest, evaluate_experiment
 
@@ -73,8 +73,7 @@ def evaluate_command(
             run = evaluate_experiment(target.config, runs_dir=runs_dir, request=request, progress=progress,
                                       resume=target.resume, program=target.program, artifact=target.artifact,
                                       lineage=target.lineage)
-    console.print(metrics_table(run.metrics(), title=f"{target.config.experiment_id} on "
-                                                      f"{run.config().dataset.version}"))
+    print_run(run.metrics(), title=f"{target.config.experiment_id} on {run.config().dataset.version}")
     typer.echo(f"run folder: {run.path}")
 
 

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dspy_logeval.cli.common import console, reported_errors
-from dspy_logeval.cli.render import EvalProgress, metrics_table
+from dspy_logeval.cli.render import EvalProgress, print_run
 from dspy_logeval.cli.runs import leaderboard_table, print_comparison
 from dspy_logeval.core.errors import ConfigError
 from dspy_logeval.core.paths import COMPILED_DIR, CONFIGS_DIR, RUNS_DIR
@@ -79,7 +79,7 @@ def optimize_command(
         with _OptimizeProgress() as progress:
             result = optimize_program(cfg, options=options, runs_dir=runs_dir, compiled_dir=compiled_dir,
                                       teacher=teacher_cfg, progress=progress)
-    console.print(metrics_table(result.compiled_run.metrics(), title=f"compiled: {result.compiled_run.run_id}"))
+    print_run(result.compiled_run.metrics(), title=f"compiled: {result.compiled_run.run_id}")
     reused = " (reused)" if result.baseline_reused else ""
     typer.echo(f"baseline: {result.baseline.path}{reused}\ncompiled: {result.compiled_run.path}\n"
                f"saved program: {result.compiled_path} ({result.manifest['demos']} demos)")
@@ -109,7 +109,7 @@ def sweep_command(
             with EvalProgress(description=cfg.experiment_id) as progress:
                 run = evaluate_experiment(cfg, runs_dir=runs_dir, request=EvalRequest(limit=limit), progress=progress)
             run_ids.append(run.run_id)
-            console.print(metrics_table(run.metrics(), title=run.run_id))
+            print_run(run.metrics(), title=run.run_id)
         rows = rebuild_leaderboard(runs_dir, runs_dir.parent / "leaderboard.json")
         mine = sort_rows([r for r in rows if r["run_id"] in run_ids], sort)
     console.print(leaderboard_table(mine, title=f"sweep: {len(mine)} runs by {sort}"))

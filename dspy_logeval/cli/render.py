@@ -45,6 +45,30 @@ def metrics_table(metrics: dict[str, Any], *, title: str = "") -> Table:
     return table
 
 
+def floors_table(metrics: dict[str, Any]) -> Table | None:
+    """The no-LLM floors beside the run, with the lift over the best one (None for a run without floors)."""
+    from dspy_logeval.runs.floors_view import COLUMNS, floor_table, has_floors
+
+    if not has_floors(metrics):
+        return None
+    table = Table("", *(label for _, _, label, _ in COLUMNS), title="no-LLM floors on the same samples")
+    for row in floor_table(metrics):
+        table.add_row(*row)
+    return table
+
+
+def print_run(metrics: dict[str, Any], *, title: str) -> None:
+    """A run's metrics table, its floors table and the plain floor verdicts."""
+    from dspy_logeval.runs.floors_view import verdict_lines
+
+    console.print(metrics_table(metrics, title=title))
+    floors = floors_table(metrics)
+    if floors is not None:
+        console.print(floors)
+    for line in verdict_lines(metrics):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
 class EvalProgress:
     """A progress bar with done/total, rate, ETA and running root-cause accuracy; a callback for the runner."""
 

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders live.", hidden=True)]
 TABLE_COLUMNS = ("run_id", "model_name", "program", "prompt_template", "dataset_version", "n_samples",
-                 "accuracy", "composite", "severity_accuracy", "avg_latency_ms", "p95_latency_ms",
-                 "total_tokens", "cost_usd")
+                 "accuracy", "best_floor_accuracy", "lift_accuracy", "composite", "severity_accuracy",
+                 "avg_latency_ms", "p95_latency_ms", "total_tokens", "cost_usd")
 
 
 def _leaderboard_path(runs_dir: Path) -> Path:

@@ -12,10 +12,10 @@ import random
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dspy_logeval.core.errors import DatasetError
 from dspy_logeval.core.files import file_sha256, write_json_atomic
@@ -34,32 +34,60 @@ SPLIT_CYCLE = ("train", "test", "train", "test", "dev")
 VERSION_PATTERN = re.compile(r"golden-v([1-9][0-9]*)")
 
 
-def assign_splits(samples: Sequence[dict[str, Any]], *, seed: int = 7) -> list[dict[str, Any]]:
-    """Copies of SAMPLES, sorted by id, with `split` set to train/dev/test (40/20/40), stratified by category.
+Stratify = Literal["root_cause", "category"]
+MIN_TRAIN_PER_TEST_LABEL = 2
+"""A root cause reaches test only with at least this many train examples (a demo-based program can learn it)."""
 
-    Each category is shuffled by its own ``random.Random`` seeded from SEED and the category name (never the
-    global ``random``) and dealt from the repeating SPLIT_CYCLE, starting at a seeded position: every category
-    gets its share up to one sample, and a category keeps its split when other categories change.
+
+def assign_splits(samples: Sequence[dict[str, Any]], *, seed: int = 7, stratify: Stratify = "root_cause"
+                  ) -> list[dict[str, Any]]:
+    """Copies of SAMPLES, sorted by id, with `split` set to train/dev/test, stratified by root cause or category.
+
+    Each group is shuffled by its own ``random.Random`` seeded from SEED and the group's label (never the global
+    ``random``), so a group keeps its split when other groups change. By root cause (the default since
+    golden-v2), the first two samples of a group go to train and the third to test, so every root cause in test
+    has at least two train examples, and a root cause with fewer than three samples stays in train; the rest is
+    dealt from the repeating SPLIT_CYCLE (40/20/40) at a seeded position. By category (golden-v1), the whole
+    group is dealt from SPLIT_CYCLE.
 
     Example:
         >>> from collections import Counter
-        >>> splits = assign_splits([{"id": f"dns-{i}", "category": "dns"} for i in range(10)], seed=7)
-        >>> sorted(Counter(s["split"] for s in splits).items())
+        >>> rows = [{"id": f"dns-{i}", "category": "dns", "ground_truth": {"root_cause": "nxdomain"}}
+        ...         for i in range(10)]
+        >>> sorted(Counter(s["split"] for s in assign_splits(rows, seed=7, stratify="category")).items())
         [('dev', 2), ('test', 4), ('train', 4)]
+        >>> Counter(s["split"] for s in assign_splits(rows[:4], seed=7))["train"] >= 2
+        True
     """
-    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for sample in samples:
-        by_category[str(sample.get("category"))].append(dict(sample))
+        groups[_group_key(sample, stratify)].append(dict(sample))
     result: list[dict[str, Any]] = []
-    for category in sorted(by_category):
-        group = sorted(by_category[category], key=lambda s: str(s.get("id")))
-        rng = random.Random(f"{seed}:{category}")
+    for key in sorted(groups):
+        group = sorted(groups[key], key=lambda s: str(s.get("id")))
+        rng = random.Random(f"{seed}:{key}")
         rng.shuffle(group)
         start = rng.randrange(len(SPLIT_CYCLE))
-        for position, sample in enumerate(group, start=start):
-            sample["split"] = SPLIT_CYCLE[position % len(SPLIT_CYCLE)]
+        for position, sample in enumerate(group):
+            sample["split"] = _deal(position, len(group), start=start, stratify=stratify)
             result.append(sample)
     return sorted(result, key=lambda s: str(s.get("id")))
+
+
+def _group_key(sample: Mapping[str, Any], stratify: Stratify) -> str:
+    if stratify == "category":
+        return str(sample.get("category"))
+    return str((sample.get("ground_truth") or {}).get("root_cause"))
+
+
+def _deal(position: int, size: int, *, start: int, stratify: Stratify) -> str:
+    if stratify == "category":
+        return SPLIT_CYCLE[(start + position) % len(SPLIT_CYCLE)]
+    if position < MIN_TRAIN_PER_TEST_LABEL or size <= MIN_TRAIN_PER_TEST_LABEL:
+        return "train"
+    if position == MIN_TRAIN_PER_TEST_LABEL:
+        return "test"
+    return SPLIT_CYCLE[(start + position) % len(SPLIT_CYCLE)]
 
 
 def combine_sources(sources: Sequence[Path], *, out: Path, seed: int = 7) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from dspy_logeval.core.errors import DatasetError
 from dspy_logeval.data.analysis import SEVERITY_TARGETS
-from dspy_logeval.data.freeze import assign_splits, read_sources, write_samples
+from dspy_logeval.data.freeze import Stratify, assign_splits, read_sources, write_samples
 from dspy_logeval.data.unlabeled import KIND as UNLABELED_KIND
 
 __all__ = ["DEFAULT_REAL_RATIO", "MixReport", "combine_mixed", "mix_samples", "parse_severity_mix"]
@@ -70,12 +70,12 @@ def mix_samples(samples: Sequence[dict[str, Any]], *, real_ratio: float | None =
 
 
 def combine_mixed(sources: Sequence[Path], *, out: Path, seed: int = 7, real_ratio: float | None = None,
-                  severity_mix: Mapping[str, float] | None = None) -> MixReport:
+                  severity_mix: Mapping[str, float] | None = None, stratify: Stratify = "root_cause") -> MixReport:
     """read_sources → mix_samples → assign_splits → write OUT; the report's kept samples are as written."""
     for source in sources:
         _refuse_unlabeled(source)
     report = mix_samples(read_sources(sources), real_ratio=real_ratio, severity_mix=severity_mix, seed=seed)
-    report.kept = assign_splits(report.kept, seed=seed)
+    report.kept = assign_splits(report.kept, seed=seed, stratify=stratify)
     write_samples(out, report.kept)
     return report
 

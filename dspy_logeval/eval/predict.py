@@ -12,8 +12,8 @@ from litellm import exceptions as llm_errors
 
 from dspy_logeval.data.dataset import Sample, render_logs
 from dspy_logeval.eval.examples import LABEL_FIELDS
-from dspy_logeval.runs.metrics import score_sample
 from dspy_logeval.runs.record import SampleRecord
+from dspy_logeval.runs.scoring import score_sample
 
 TRANSPORT = "transport"
 

@@ -16,6 +16,7 @@ from dspy_logeval.core.config import ExperimentConfig
 from dspy_logeval.core.errors import DatasetError, ModelUnavailable, RunStopped
 from dspy_logeval.core.provenance import git_commit, package_versions
 from dspy_logeval.data.dataset import Dataset, Sample, load_dataset
+from dspy_logeval.data.floors import FloorModel, fit_floors, floor_pool
 from dspy_logeval.eval.examples import to_examples
 from dspy_logeval.eval.predict import TRANSPORT, predict_one
 from dspy_logeval.eval.production import artifact_config, production_record, production_session
@@ -102,8 +103,9 @@ def evaluate_experiment(config: ExperimentConfig, *, runs_dir: Path, request: Ev
             analyzer="production" if artifact is not None else "dspy"))
         done = {r.sample_id for r in run.records()} if resume else set()
         todo = [s for s in samples if s.id not in done]
+        predict = with_floors(session.predict, fit_floors(floor_pool(dataset, samples)))
         try:
-            run_samples(session.predict, todo, run=run, max_errors=config.runtime.max_errors,
+            run_samples(predict, todo, run=run, max_errors=config.runtime.max_errors,
                         concurrency=request.concurrency or config.runtime.concurrency, progress=progress)
         except (ModelUnavailable, KeyboardInterrupt) as exc:
             _stop(run, exc, total=len(samples))
@@ -123,6 +125,17 @@ def evaluate_production(artifact: PromptArtifact, *, runs_dir: Path, request: Ev
     request = replace(request, split=request.split or "test")
     return evaluate_experiment(config, runs_dir=runs_dir, request=request, artifact=artifact, analyzer=analyzer,
                                lineage=Lineage(prompt=artifact.meta()), progress=progress, resume=resume)
+
+
+def with_floors(predict: Predictor, floors: FloorModel | None) -> Predictor:
+    """PREDICT, with what each no-LLM floor answers for the same sample added to its record."""
+    if floors is None:
+        return predict
+
+    def predict_and_floors(sample: Sample) -> SampleRecord:
+        return predict(sample).model_copy(update={"floors": floors.predict(sample)})
+
+    return predict_and_floors
 
 
 @contextmanager

@@ -28,8 +28,8 @@ from dspy_logeval.optimize.optimizers import OPTIMIZERS, OptimizeOptions, compil
 from dspy_logeval.runs.compare import Comparison, compare_runs
 from dspy_logeval.runs.folder import RunFolder, list_runs
 from dspy_logeval.runs.metric_keys import BY_NAME, HEADLINE, metric_value
-from dspy_logeval.runs.metrics import composite_metric
 from dspy_logeval.runs.record import Lineage
+from dspy_logeval.runs.scoring import composite_metric
 
 Phase = Callable[[str, dict[str, Any]], None]
 """Progress callback: (phase name, details such as evaluated/passed/total)."""

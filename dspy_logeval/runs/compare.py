@@ -17,7 +17,7 @@ from scipy.stats import binomtest
 
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.runs.folder import RunFolder
-from dspy_logeval.runs.metrics import score_sample
+from dspy_logeval.runs.scoring import score_sample
 
 SCORES = ("composite", "root_cause", "severity", "component", "action", "summary")
 ALPHA = 0.05

@@ -23,13 +23,15 @@ from dspy_logeval.runs.report import CSS
 log = logging.getLogger(__name__)
 
 COLUMNS = ("experiment_id", "run_id", "run_timestamp", "model_name", "program", "prompt_template",
-           "dataset_version", "split", "n_samples", "accuracy", "composite", "severity_accuracy",
-           "action_accuracy", "avg_latency_ms", "p95_latency_ms", "total_tokens", "cost_usd", "git_commit")
-ROW_METRICS = ("accuracy", "composite", "severity_accuracy", "action_accuracy", "avg_latency_ms", "p95_latency_ms",
-               "total_tokens", "cost_usd", "parse_failure_rate", "hallucination_rate")
+           "dataset_version", "split", "n_samples", "accuracy", "best_floor_accuracy", "lift_accuracy", "composite",
+           "lift_composite", "severity_accuracy", "action_accuracy", "avg_latency_ms", "p95_latency_ms",
+           "total_tokens", "cost_usd", "git_commit")
+ROW_METRICS = ("accuracy", "best_floor_accuracy", "lift_accuracy", "composite", "lift_composite", "severity_accuracy",
+               "action_accuracy", "avg_latency_ms", "p95_latency_ms", "total_tokens", "cost_usd",
+               "parse_failure_rate", "hallucination_rate")
 SORTABLE = (*ROW_METRICS, "run_timestamp")
 LOWER_IS_BETTER = {name for name in ROW_METRICS if not BY_NAME[name].higher_is_better}
-KINDS = {name: BY_NAME[name].unit for name in ROW_METRICS[:8]}
+KINDS = {name: BY_NAME[name].unit for name in ROW_METRICS[:11]}
 
 
 def _timestamp(run: RunFolder, config: RunRecord) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Unit = Literal["pct", "num", "ms", "int", "usd"]
+Unit = Literal["pct", "num", "ms", "int", "usd", "pts", "delta"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,17 @@ METRICS: tuple[MetricKey, ...] = (
     MetricKey("total_tokens", "performance.total_tokens", "total tokens", "int", higher_is_better=False),
     MetricKey("cost_usd", "performance.cost_usd", "cost (USD)", "usd", higher_is_better=False,
               prometheus="logeval_cost_usd"),
+    MetricKey("best_floor_accuracy", "lift_over_floor.root_cause_exact_match.floor_value",
+              "best no-LLM floor: root cause", "pct", prometheus="logeval_floor_accuracy_ratio"),
+    MetricKey("lift_accuracy", "lift_over_floor.root_cause_exact_match.lift", "lift over best floor: root cause",
+              "pts", ci=True, prometheus="logeval_lift_accuracy_ratio"),
+    MetricKey("lift_severity", "lift_over_floor.severity_classification.lift", "lift over best floor: severity",
+              "pts", ci=True),
+    MetricKey("lift_action", "lift_over_floor.action.lift", "lift over best floor: action", "pts", ci=True),
+    MetricKey("best_floor_composite", "lift_over_floor.composite.floor_value", "best no-LLM floor: composite",
+              "num"),
+    MetricKey("lift_composite", "lift_over_floor.composite.lift", "lift over best floor: composite", "delta",
+              ci=True, prometheus="logeval_lift_composite_score"),
     MetricKey("n_samples", "n_samples", "samples", "int", prometheus="logeval_samples", headline=True),
     MetricKey("n_errors", "n_errors", "errors", "int", higher_is_better=False, prometheus="logeval_errors"),
 )
@@ -101,5 +112,8 @@ def format_value(value: Any, unit: Unit = "num") -> str:
     """A metric value as text in its unit: 12.3%, 0.123, 4512 ms, 1,234, $0.0012; an en dash when absent."""
     if value is None:
         return "–"
-    formats = {"pct": "{:.1%}", "num": "{:.3f}", "ms": "{:.0f} ms", "int": "{:,.0f}", "usd": "${:.4f}"}
+    if unit == "pts":  # a difference of two shares, in percentage points
+        return f"{float(value) * 100:+.1f} pts"
+    formats = {"pct": "{:.1%}", "num": "{:.3f}", "ms": "{:.0f} ms", "int": "{:,.0f}", "usd": "${:.4f}",
+               "delta": "{:+.3f}"}
     return formats[unit].format(float(value))

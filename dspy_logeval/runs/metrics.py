@@ -1,28 +1,24 @@
-"""Per-sample scores, the DSPy composite metric, and the aggregate metrics.json of a run.
+"""The aggregate metrics.json of a run, the no-LLM floors on the same samples, and the lift over them.
 
-scikit-learn and rouge-score are imported here and nowhere else. Every aggregate is a pure function of the
-run's records (one dict per results.jsonl line); a failed sample (``predicted`` is null) counts as wrong.
+Every aggregate is a pure function of the run's records (one dict per results.jsonl line); a failed sample
+(``predicted`` is null) counts as wrong. Per-sample scores are in runs/scoring.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from rouge_score import rouge_scorer
 from sklearn.metrics import classification_report, f1_score
 
 from dspy_logeval.core.config import DEFAULT_WEIGHTS
 from dspy_logeval.core.errors import RunError
+from dspy_logeval.runs.scoring import NO_PREDICTION, normalize_component, score_sample, summary_rouge
 from dspy_logeval.runs.signals import is_hallucination, is_missed_log
 
-LABEL_FIELDS = ("root_cause", "severity", "component", "summary", "action_needed")
 SEVERITIES = ("info", "warn", "error", "critical")
-NO_PREDICTION = "<none>"
 
 CI_KEYS = {
     "accuracy.root_cause_exact_match": "root_cause",
@@ -30,104 +26,6 @@ CI_KEYS = {
     "accuracy.action": "action",
     "composite": "composite",
 }
-# A pod name made by a Deployment (<name>-<replicaset hash>-<5 chars>)
-# or by a DaemonSet/Job (<name>-<5 chars>).
-_POD_SUFFIX = re.compile(r"-[a-f0-9]{6,10}-[a-z0-9]{5}$|-(?=[a-z0-9]*\d)[a-z0-9]{5}$")
-
-
-@lru_cache(maxsize=1)
-def _scorer() -> rouge_scorer.RougeScorer:
-    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
-
-
-def normalize_component(component: str | None) -> tuple[str | None, str]:
-    """Split a component into (namespace or None, name), lower-cased, pod hash suffix removed.
-
-    Example:
-        >>> normalize_component("kube-system/coredns-5d78c9869d-x7k2p")
-        ('kube-system', 'coredns')
-    """
-    text = (component or "").strip().lower().strip("`'\" ")
-    parts = [p for p in re.split(r"[/\s]+", text) if p]
-    if not parts:
-        return None, ""
-    name = _POD_SUFFIX.sub("", parts[-1])
-    return (parts[0] if len(parts) > 1 else None), name
-
-
-def component_score(actual: str | None, predicted: str | None) -> float:
-    """Partial credit for the component (compared after normalize_component()).
-
-    1.0 same namespace and name, 0.5 same name with a different or missing namespace, 0.25 when one name is a
-    dash-token prefix of the other (ingress-nginx vs ingress-nginx-controller), else 0.0.
-    """
-    a_ns, a_name = normalize_component(actual)
-    p_ns, p_name = normalize_component(predicted)
-    if not a_name or not p_name:
-        return 0.0
-    if a_name == p_name:
-        return 1.0 if a_ns == p_ns else 0.5
-    short, long_ = sorted((a_name, p_name), key=len)
-    return 0.25 if long_.startswith(short + "-") else 0.0
-
-
-def summary_rouge(actual: str | None, predicted: str | None) -> dict[str, float]:
-    """ROUGE-1/2/L F-measures between the reference and predicted summaries (0.0 when either is empty)."""
-    if not (actual or "").strip() or not (predicted or "").strip():
-        return {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
-    scores = _scorer().score(actual or "", predicted or "")
-    return {name: float(s.fmeasure) for name, s in scores.items()}
-
-
-def _same(a: Any, b: Any) -> float:
-    return 1.0 if a is not None and str(a).strip().lower() == str(b).strip().lower() else 0.0
-
-
-def score_sample(actual: Mapping[str, Any], predicted: Mapping[str, Any] | None, *,
-                 weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> dict[str, float]:
-    """Score one prediction against its labels.
-
-    Args:
-        actual: the five label fields of the sample.
-        predicted: the five predicted fields (missing ones score 0), or None for a failed sample.
-        weights: composite weights by score name; normalized to sum to 1.
-
-    Returns:
-        {"root_cause", "severity", "component", "action", "summary", "composite"}, each in [0, 1].
-    """
-    if predicted is None:
-        return {name: 0.0 for name in (*DEFAULT_WEIGHTS, "composite")}
-    scores = {
-        "root_cause": _same(predicted.get("root_cause"), actual.get("root_cause")),
-        "severity": _same(predicted.get("severity"), actual.get("severity")),
-        "component": component_score(actual.get("component"), predicted.get("component")),
-        "action": _same(predicted.get("action_needed"), actual.get("action_needed")),
-        "summary": summary_rouge(actual.get("summary"), predicted.get("summary"))["rougeL"],
-    }
-    total = sum(weights.values()) or 1.0
-    scores["composite"] = sum(w * scores.get(name, 0.0) for name, w in weights.items()) / total
-    return scores
-
-
-def composite_metric(weights: Mapping[str, float] = DEFAULT_WEIGHTS, threshold: float = 0.7
-                     ) -> Callable[[Any, Any, object | None], float | bool]:
-    """Build the DSPy metric: the composite score, or ``composite >= threshold`` while bootstrapping demos.
-
-    Example:
-        >>> metric = composite_metric(threshold=0.9)
-        >>> dspy.BootstrapFewShot(metric=metric)
-    """
-    def composite(example: Any, pred: Any, trace: object | None = None) -> float | bool:
-        actual = {f: getattr(example, f, None) for f in LABEL_FIELDS}
-        predicted = {f: getattr(pred, f, None) for f in LABEL_FIELDS}
-        score = score_sample(actual, predicted, weights=weights)["composite"]
-        if trace is None:  # evaluation: a graded score
-            return score
-        return score >= threshold  # bootstrapping: keep only demos that are clearly right
-
-    return composite
-
-
 def _predicted(record: Mapping[str, Any], field: str) -> str:
     pred = record.get("predicted")
     value = pred.get(field) if pred else None
@@ -232,6 +130,42 @@ def _quality(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     }
 
 
+# lift_over_floor key → the per-sample score it averages (each with a paired CI; component F1 is not a mean)
+LIFT_SCORES = {"root_cause_exact_match": "root_cause", "severity_classification": "severity", "action": "action",
+               "composite": "composite"}
+
+
+def floor_metrics(records: Sequence[Mapping[str, Any]], scores: Sequence[Mapping[str, float]], *,
+                  weights: Mapping[str, float], seed: int = 0, n_bootstrap: int = 1000) -> dict[str, Any]:
+    """floors.<name>.<metric> on exactly these samples, and lift_over_floor.<metric> = {floor, floor_value,
+    lift, ci}: the program minus the best floor, with a paired bootstrap CI.
+
+    Each record carries each floor's answer (`floors`, written by the runner from data/floors.py). A run with
+    a record that has none (written before floors existed) gets {}: floors on a subset would mislead.
+    """
+    if not records or any(not r.get("floors") for r in records):
+        return {}
+    names = sorted(set.intersection(*(set(r["floors"]) for r in records)))
+    floor_scores = {n: [score_sample(r["actual"], r["floors"][n], weights=weights) for r in records] for n in names}
+    floors = {n: _floor_summary([{"actual": r["actual"], "predicted": r["floors"][n]} for r in records],
+                                floor_scores[n]) for n in names}
+    lift: dict[str, Any] = {}
+    for k, (metric, score) in enumerate(LIFT_SCORES.items()):
+        best = max(names, key=lambda n: (floors[n][metric], n))
+        diff = [s[score] - f[score] for s, f in zip(scores, floor_scores[best], strict=True)]
+        lift[metric] = {"floor": best, "floor_value": floors[best][metric], "lift": _mean(diff),
+                        "ci": bootstrap_ci(diff, seed=seed + 101 + k, n_bootstrap=n_bootstrap)}
+    return {"floors": floors, "lift_over_floor": lift}
+
+
+def _floor_summary(pairs: Sequence[Mapping[str, Any]], scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    return {"root_cause_exact_match": _mean([s["root_cause"] for s in scores]),
+            "severity_classification": _mean([s["severity"] for s in scores]),
+            "action": _mean([s["action"] for s in scores]),
+            "component_detection": component_detection(pairs),
+            "composite": _mean([s["composite"] for s in scores])}
+
+
 def compute_metrics(records: Sequence[Mapping[str, Any]], *, weights: Mapping[str, float] = DEFAULT_WEIGHTS,
                     price_per_1k_tokens: float = 0.0, seed: int = 0,
                     n_bootstrap: int = 1000) -> dict[str, Any]:
@@ -245,6 +179,8 @@ def compute_metrics(records: Sequence[Mapping[str, Any]], *, weights: Mapping[st
     scores = [score_sample(r["actual"], r.get("predicted"), weights=weights) for r in records]
     column = {name: [s[name] for s in scores] for name in scores[0]}
     severity = _severity_metrics(records)
+    floors = floor_metrics(records, scores, weights=weights, seed=seed, n_bootstrap=n_bootstrap)
+    lift_cis = {f"lift_over_floor.{m}.lift": e["ci"] for m, e in floors.get("lift_over_floor", {}).items()}
     return {
         "accuracy": {
             "root_cause_exact_match": _mean(column["root_cause"]),
@@ -262,8 +198,9 @@ def compute_metrics(records: Sequence[Mapping[str, Any]], *, weights: Mapping[st
         "severity_confusion": severity_confusion(records),
         **{f"per_{key}": breakdown(records, scores, key)
            for key in ("category", "namespace", "severity", "source")},
-        "confidence_intervals": {key: bootstrap_ci(column[name], seed=seed, n_bootstrap=n_bootstrap)
-                                 for key, name in CI_KEYS.items()},
+        **floors,
+        "confidence_intervals": {**{key: bootstrap_ci(column[name], seed=seed, n_bootstrap=n_bootstrap)
+                                    for key, name in CI_KEYS.items()}, **lift_cis},
         "n_samples": len(records),
         "n_errors": sum(1 for r in records if r.get("error") or r.get("predicted") is None),
         "error_kinds": dict(Counter(str(r.get("error_kind") or "unknown") for r in records

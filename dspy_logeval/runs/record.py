@@ -86,6 +86,8 @@ class SampleRecord(_Record):
     error: str | None = None
     error_kind: str | None = None
     reasoning: str | None = None
+    floors: dict[str, dict[str, str]] | None = None
+    """What each no-LLM floor answered for this sample (data/floors.py); None in runs written before floors."""
 
     def to_json(self) -> dict[str, Any]:
         """The line as written: every field, extras included."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from dspy_logeval.runs.floors_view import floors_html, floors_markdown
 from dspy_logeval.runs.folder import RunFolder, read_records
 from dspy_logeval.runs.metric_keys import BY_NAME, MetricKey, Unit, metric_ci, metric_value
 from dspy_logeval.runs.metric_keys import format_value as fmt
@@ -82,7 +83,8 @@ def write_summary(run: RunFolder, metrics: Mapping[str, Any]) -> Path:
     rows = [r.to_json() for r in run.records()]
     body = ["", "## Top failures by category", "", *_failure_sections(failures_frame(rows))]
     path = run.path / "summary.md"
-    path.write_text("\n".join(header + _results_table(metrics) + body) + "\n", encoding="utf-8")
+    text = header + _results_table(metrics) + floors_markdown(metrics) + body
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
     return path
 
 
@@ -210,7 +212,7 @@ def render_report_html(run: RunFolder, metrics: Mapping[str, Any]) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(run.run_id)}</title>'
             f"<style>{CSS}</style><script>{FILTER_JS}</script></head><body>{_header_html(run, run.config())}"
             f"<h2>Metrics ({metrics.get('n_samples')} samples, {metrics.get('n_errors')} failed)</h2>"
-            f"{_cards_html(metrics)}{panels}<h2>Failures</h2>{_failures_html(records)}</body></html>\n")
+            f"{_cards_html(metrics)}{floors_html(metrics)}{panels}<h2>Failures</h2>{_failures_html(records)}</body></html>\n")
 
 
 def write_report_html(run: RunFolder, metrics: Mapping[str, Any]) -> Path:
