@@ -18,7 +18,7 @@ def test_every_shipped_config_loads() -> None:
 
 def test_default_is_the_embedded_baseline() -> None:
     config = load_config()
-    assert config.model.endpoint == "embedded" and config.dataset.version == "golden-v1"
+    assert config.model.endpoint == "embedded" and config.dataset.version == "golden-v2"
 
 
 def test_three_baseline_temperatures_ship() -> None:

@@ -41,7 +41,8 @@ def test_analysis_of_the_mini_set() -> None:
     assert analysis["sample_count"] == 5
     assert analysis["splits"] == {"train": 2, "dev": 1, "test": 2}
     assert analysis["action_distribution"]["fix_config"] == 2
-    assert analysis["lines_per_sample"] == {"min": 1, "mean": 2.0, "max": 3, "multi_line_share": 0.8}
+    assert analysis["lines_per_sample"] == {"min": 1, "mean": 2.0, "max": 3, "multi_line_share": 0.8,
+                                         "single_source_share": 1.0}
     assert analysis["labeling_completeness"]["ground_truth.summary"] == {"filled": 5, "of": 5}
     recs = " | ".join(analysis["recommendations"])
     assert "add 145 samples" in recs and "categories with no sample: network" in recs
@@ -63,3 +64,19 @@ def test_each_missed_target_gets_a_recommendation() -> None:
     assert recs == ["root causes with fewer than 2 samples: container_oom_killed",
                     "multi-line samples: 0%, target >= 30%: add context lines",
                     "1 real samples have no provenance.url"]
+
+
+def test_golden_v2_split_teaches_every_test_root_cause() -> None:
+    analysis = analyze_samples(load_dataset("golden-v2").samples)
+    rows = analysis["split_by_root_cause"]
+    in_test = {cause for cause, row in rows.items() if row["test"]}
+    assert len(in_test) >= 40 and all(rows[cause]["train"] >= 2 for cause in in_test)
+    assert analysis["lines_per_sample"]["single_source_share"] > 0.5
+    assert not any("train examples" in rec for rec in analysis["recommendations"])
+
+
+def test_a_test_root_cause_without_train_examples_is_flagged() -> None:
+    samples = load_dataset(str(MINI)).samples
+    lonely = [s.model_copy(update={"split": "test"}) for s in samples]
+    recs = " | ".join(analyze_samples(lonely)["recommendations"])
+    assert "root causes in test with fewer than 2 train examples" in recs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,7 +11,8 @@ from rich.console import Console
 
 from dspy_logeval.core.errors import LogevalError
 
-console = Console()
+# Off a terminal (CI logs, pipes) lines are not wrapped at 80 columns: a path or run id must stay copyable.
+console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
 
 
 @contextmanager

@@ -24,7 +24,7 @@ class StratifyChoice(str, Enum):
 dataset_app = typer.Typer(help="Validate, analyze, combine and freeze labeled datasets.",
                           no_args_is_help=True)
 
-DatasetRef = Annotated[str, typer.Argument(help="A version (golden-v1), a folder, or a samples.json path.")]
+DatasetRef = Annotated[str, typer.Argument(help="A version (golden-v2), a folder, or a samples.json path.")]
 
 
 @dataset_app.command("validate")
@@ -51,10 +51,12 @@ def analyze_command(
     from dspy_logeval.data.analysis import analyze_samples
     from dspy_logeval.data.dataset import load_dataset
     from dspy_logeval.data.label_rules import rules_agreement
+    from dspy_logeval.runs.metrics import dataset_floors
 
     with reported_errors():
         loaded = load_dataset(dataset)
-    analysis = analyze_samples(loaded.samples) | {"rules_agreement": rules_agreement(loaded.samples)}
+    analysis = analyze_samples(loaded.samples) | {"rules_agreement": rules_agreement(loaded.samples),
+                                                  "floors_test": dataset_floors(loaded)}
     if as_json:
         typer.echo(json.dumps({"version": loaded.version, "sha256": loaded.sha256, **analysis}, indent=2))
         return
@@ -115,19 +117,23 @@ register_extract_commands(dataset_app)  # extract, label, synthesize: after the 
 
 
 def _print_analysis(analysis: Mapping[str, Any]) -> None:
-    from dspy_logeval.data.analysis import COVERAGE_MET, NAMESPACE_TARGETS, SEVERITY_TARGETS
+    from dspy_logeval.data.analysis import COVERAGE_MET, SEVERITY_TARGETS, namespace_targets
+
     total = analysis["sample_count"]
     severity_targets = {k: f"{v:.0%} ±5" for k, v in SEVERITY_TARGETS.items()}
-    namespace_targets = {k: f"{low}-{high}" for k, (low, high) in NAMESPACE_TARGETS.items()}
+    ns_targets = {k: f"{low}-{high}" for k, (low, high) in namespace_targets(total).items()}
     console.print(_distribution("severity", analysis["severity_distribution"], total, severity_targets))
-    console.print(_distribution("namespace", analysis["namespace_distribution"], total, namespace_targets))
+    console.print(_distribution("namespace", analysis["namespace_distribution"], total, ns_targets))
     for key in ("category", "root_cause", "action"):
         console.print(_distribution(key, analysis[f"{key}_distribution"], total))
     console.print(_distribution("source", analysis["real_vs_synthetic"], total))
     console.print(_distribution("split", analysis["splits"], total))
     lines = analysis["lines_per_sample"]
     console.print(f"lines per sample: min {lines['min']}, mean {lines['mean']}, max {lines['max']}; "
-                  f"multi-line {lines['multi_line_share']:.0%}")
+                  f"multi-line {lines['multi_line_share']:.0%}; single-source (one pod/container) "
+                  f"{lines['single_source_share']:.0%}")
+    if analysis["split_by_root_cause"]:
+        console.print(_split_table(analysis["split_by_root_cause"]))
     console.print(_completeness(analysis["labeling_completeness"]))
     recs = analysis["recommendations"]
     if not recs:
@@ -138,6 +144,26 @@ def _print_analysis(analysis: Mapping[str, Any]) -> None:
     shares = ", ".join(f"{k} {v:.0%}" for k, v in agreement.items() if k != "n")
     console.print(f"pattern rules (label_rules.py) agree with the labels on {agreement['n']} samples: {shares}",
                   highlight=False)
+    if analysis["floors_test"]:
+        console.print(_floors_table(analysis["floors_test"]))
+
+
+def _split_table(rows: Mapping[str, Mapping[str, int]]) -> Table:
+    table = Table("root cause", "train", "dev", "test", "ok", title="split by root cause (test needs 2+ train)",
+                  title_justify="left")
+    for cause, row in rows.items():
+        ok = "yes" if not row["test"] or row["train"] >= 2 else "NO"
+        table.add_row(cause, str(row["train"]), str(row["dev"]), str(row["test"]), ok)
+    return table
+
+
+def _floors_table(floors: Mapping[str, Mapping[str, float]]) -> Table:
+    columns = ("root_cause_exact_match", "severity_classification", "action", "component_detection", "composite")
+    table = Table("no-LLM floor (test split)", "root cause", "severity", "action", "component F1", "composite",
+                  title_justify="left")
+    for name, values in floors.items():
+        table.add_row(name, *(f"{values[c]:.1%}" if c != "composite" else f"{values[c]:.3f}" for c in columns))
+    return table
 
 
 def _distribution(name: str, counts: Mapping[str, int], total: int,

@@ -34,7 +34,7 @@ RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders 
 def evaluate_command(
     config: ConfigArg = None,
     program: Annotated[str | None, typer.Option(help="Override the program: predict, cot, fewshot, knn.")] = None,
-    dataset: Annotated[str | None, typer.Option(help="Dataset version (golden-v1) or a samples.json path.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset version (golden-v2) or a samples.json path.")] = None,
     split: Annotated[SplitChoice | None, typer.Option(help="Split to score (default: the config's).")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N samples.", min=1)] = None,
     concurrency: Annotated[int | None, typer.Option(help="Requests in flight (default: the config's).", min=1)] = None,

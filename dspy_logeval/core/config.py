@@ -24,7 +24,7 @@ class _Frozen(BaseModel):
 
 
 class DatasetConfig(_Frozen):
-    version: str = "golden-v1"
+    version: str = "golden-v2"
     """A golden version under datasets/, or a path to any samples.json in the Sample contract."""
     split: Literal["all", "train", "dev", "test"] = "all"
     """Which split to score; a user's own set without splits only has 'all'."""

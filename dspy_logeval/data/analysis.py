@@ -26,6 +26,7 @@ SEVERITY_TARGETS: dict[str, float] = {"info": 0.25, "warn": 0.25, "error": 0.40,
 SEVERITY_TOLERANCE = 0.05
 MIN_ROOT_CAUSES = 35
 MIN_PER_ROOT_CAUSE = 2
+MIN_TRAIN_PER_TEST = 2
 MIN_MULTILINE_SHARE = 0.30
 COVERAGE_MET = "all coverage targets met"
 
@@ -73,6 +74,7 @@ def analyze_samples(samples: Sequence[Sample], *, taxonomy: Taxonomy | None = No
     analysis["action_distribution"] = _count(items, "ground_truth.action_needed")
     analysis["lines_per_sample"] = _line_stats(samples)
     analysis["labeling_completeness"] = _completeness(items)
+    analysis["split_by_root_cause"] = split_by_root_cause(samples)
     analysis["recommendations"] = recommendations(analysis, taxonomy=taxonomy or load_taxonomy())
     return analysis
 
@@ -80,8 +82,22 @@ def analyze_samples(samples: Sequence[Sample], *, taxonomy: Taxonomy | None = No
 def _line_stats(samples: Sequence[Sample]) -> dict[str, float]:
     lengths = [len(s.logs) for s in samples] or [0]
     multi = sum(1 for n in lengths if n > 1)
+    single = sum(1 for s in samples if len({(e.namespace, e.pod, e.container) for e in s.logs}) == 1)
     return {"min": min(lengths), "mean": round(float(mean(lengths)), 2), "max": max(lengths),
-            "multi_line_share": round(multi / len(samples), 4) if samples else 0.0}
+            "multi_line_share": round(multi / len(samples), 4) if samples else 0.0,
+            "single_source_share": round(single / len(samples), 4) if samples else 0.0}
+
+
+def split_by_root_cause(samples: Sequence[Sample]) -> dict[str, dict[str, int]]:
+    """{root cause: {train, dev, test}} sample counts, root causes sorted ({} for a set without splits)."""
+    if not any(s.split for s in samples):
+        return {}
+    table: dict[str, dict[str, int]] = {}
+    for sample in samples:
+        row = table.setdefault(sample.ground_truth.root_cause, dict.fromkeys(SPLITS, 0))
+        if sample.split:
+            row[sample.split] += 1
+    return dict(sorted(table.items()))
 
 
 def _completeness(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
@@ -111,9 +127,15 @@ def _size_recs(analysis: Mapping[str, Any]) -> list[str]:
     return [f"add {missing} samples to reach the target of {TARGET_SAMPLES}"] if missing > 0 else []
 
 
+def namespace_targets(total: int) -> dict[str, tuple[int, int]]:
+    """NAMESPACE_TARGETS (written for 150 samples) scaled to a set of TOTAL samples when it is larger."""
+    scale = max(1.0, total / TARGET_SAMPLES)
+    return {ns: (round(low * scale), round(high * scale)) for ns, (low, high) in NAMESPACE_TARGETS.items()}
+
+
 def _namespace_recs(counts: Mapping[str, int]) -> list[str]:
     recs = []
-    for namespace, (low, high) in NAMESPACE_TARGETS.items():
+    for namespace, (low, high) in namespace_targets(sum(counts.values())).items():
         n = counts.get(namespace, 0)
         if n < low:
             recs.append(f"namespace {namespace}: {n} samples, target {low}-{high}: add {low - n}")
@@ -146,6 +168,11 @@ def _label_recs(analysis: Mapping[str, Any], *, taxonomy: Taxonomy) -> list[str]
     thin = sorted(rc for rc, n in causes.items() if n < MIN_PER_ROOT_CAUSE)
     if thin:
         recs.append(f"root causes with fewer than {MIN_PER_ROOT_CAUSE} samples: {', '.join(thin)}")
+    unlearnable = sorted(rc for rc, row in analysis.get("split_by_root_cause", {}).items()
+                         if row["test"] and row["train"] < MIN_TRAIN_PER_TEST)
+    if unlearnable:
+        recs.append(f"root causes in test with fewer than {MIN_TRAIN_PER_TEST} train examples (no demo can teach "
+                    f"them): {', '.join(unlearnable)}")
     return recs
 
 

@@ -15,6 +15,8 @@ from sklearn.metrics import classification_report, f1_score
 
 from dspy_logeval.core.config import DEFAULT_WEIGHTS
 from dspy_logeval.core.errors import RunError
+from dspy_logeval.data.dataset import Dataset
+from dspy_logeval.data.floors import FLOOR_NAMES, fit_floors, floor_pool
 from dspy_logeval.runs.scoring import NO_PREDICTION, normalize_component, score_sample, summary_rouge
 from dspy_logeval.runs.signals import is_hallucination, is_missed_log
 
@@ -156,6 +158,20 @@ def floor_metrics(records: Sequence[Mapping[str, Any]], scores: Sequence[Mapping
         lift[metric] = {"floor": best, "floor_value": floors[best][metric], "lift": _mean(diff),
                         "ci": bootstrap_ci(diff, seed=seed + 101 + k, n_bootstrap=n_bootstrap)}
     return {"floors": floors, "lift_over_floor": lift}
+
+
+def dataset_floors(dataset: Dataset, *, split: str = "test", weights: Mapping[str, float] = DEFAULT_WEIGHTS
+                   ) -> dict[str, dict[str, float]]:
+    """floors.<name>.<metric> of a dataset's SPLIT (all of it when it has no such split), fitted as a run fits
+    them: what any program scored on that split has to beat."""
+    samples = [s for s in dataset.samples if s.split == split] or list(dataset.samples)
+    model = fit_floors(floor_pool(dataset, samples))
+    if model is None or not samples:
+        return {}
+    records = [{"actual": s.ground_truth.model_dump(), "floors": model.predict(s)} for s in samples]
+    return {name: _floor_summary([{"actual": r["actual"], "predicted": r["floors"][name]} for r in records],
+                                 [score_sample(r["actual"], r["floors"][name], weights=weights) for r in records])
+            for name in FLOOR_NAMES}
 
 
 def _floor_summary(pairs: Sequence[Mapping[str, Any]], scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
