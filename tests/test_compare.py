@@ -79,3 +79,28 @@ def test_building_blocks() -> None:
     assert verdict((-0.1, 0.2), wrong_to_right=9, right_to_wrong=0, p_value=0.004) == "better"
     assert verdict((-0.3, -0.1), wrong_to_right=9, right_to_wrong=0, p_value=0.004) == (
         "no significant difference at 95%")   # evidence both ways
+
+
+def _with_floors(rec: dict, *, nearest_right: bool) -> dict:
+    truth = dict(rec["actual"])
+    miss = {**truth, "root_cause": "normal_operation", "action_needed": "ignore"}
+    return {**rec, "floors": {"majority": miss, "nearest": truth if nearest_right else miss, "rules": miss}}
+
+
+def test_the_verdict_says_when_the_winner_is_no_better_than_a_floor(tmp_path: Path) -> None:
+    samples = _samples(20)
+    a = make_run(tmp_path, "a", [_with_floors(record(s, wrong(s)), nearest_right=True) for s in samples])
+    b = make_run(tmp_path, "b", [_with_floors(record(s), nearest_right=True) for s in samples],
+                 stamp="20250102-120000")
+    result = compare_runs(a, b, n_bootstrap=300)
+    assert result.verdict == "better"
+    assert any(note.startswith("root cause: 20250102-120000-b is no better than the best no-LLM floor, the "
+                               "nearest floor (copying the nearest train sample's labels") for note in result.floor_notes)
+    assert "against the floor" in result.to_markdown()
+
+
+def test_a_run_above_every_floor_is_said_to_beat_it(tmp_path: Path) -> None:
+    samples = _samples(20)
+    b = make_run(tmp_path, "b", [_with_floors(record(s), nearest_right=False) for s in samples])
+    result = compare_runs(b, b, n_bootstrap=300)
+    assert any("root cause: 20250101-120000-b is better than the best no-LLM floor" in n for n in result.floor_notes)

@@ -81,6 +81,8 @@ def print_comparison(result: Comparison) -> None:
     typer.echo(f"McNemar: {len(result.wrong_to_right)} wrong→right, {len(result.right_to_wrong)} "
                f"right→wrong, p={result.mcnemar_p:.4f}; {result.n_shared} shared samples")
     typer.echo(f"verdict: {result.verdict}")
+    for note in result.floor_notes:
+        typer.echo(f"against the floor, {note}")
 
 
 def leaderboard_command(

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from dspy_logeval.core.errors import RunError
+from dspy_logeval.runs.floors_view import verdict_lines
 from dspy_logeval.runs.folder import RunFolder
 from dspy_logeval.runs.scoring import score_sample
 
@@ -50,6 +51,8 @@ class Comparison:
     per_category: list[dict[str, Any]]
     verdict: str
     warnings: list[str] = field(default_factory=list)
+    floor_notes: list[str] = field(default_factory=list)
+    """Whether B beats the best no-LLM floor on its own samples (runs/floors_view.py); [] without floors."""
 
     def table_rows(self) -> list[tuple[str, str, str, str, str]]:
         """(metric, A, B, delta, 95% CI) as text, for a rich or markdown table."""
@@ -62,6 +65,7 @@ class Comparison:
     def to_markdown(self) -> str:
         """The comparison as a markdown document: verdict, deltas, McNemar, per-category, flipped samples."""
         lines = [f"# {self.run_b} vs {self.run_a}", "", f"**Verdict: {self.verdict}**", "",
+                 *[f"- against the floor, {note}" for note in self.floor_notes], "",
                  *[f"> warning: {w}" for w in self.warnings],
                  f"{self.n_shared} shared samples ({self.only_a} only in A, {self.only_b} only in B).", "",
                  "| metric | A | B | B − A | 95% paired CI |", "|---|---|---|---|---|",
@@ -172,4 +176,11 @@ def compare_runs(a: RunFolder, b: RunFolder, *, force: bool = False, seed: int =
         mcnemar_p=p_value,
         per_category=_per_category(ids, cats, sa, sb),
         verdict=verdict(deltas[0].ci, wrong_to_right=len(up), right_to_wrong=len(down), p_value=p_value),
-        warnings=warnings)
+        warnings=warnings, floor_notes=floor_notes(b))
+
+
+def floor_notes(run: RunFolder) -> list[str]:
+    """RUN's verdicts against the best no-LLM floor, from its metrics.json ([] when it has no floors)."""
+    if not (run.path / "metrics.json").is_file():
+        return []
+    return verdict_lines(run.metrics(), who=run.run_id)
