@@ -94,8 +94,9 @@ def test_the_verdict_says_when_the_winner_is_no_better_than_a_floor(tmp_path: Pa
                  stamp="20250102-120000")
     result = compare_runs(a, b, n_bootstrap=300)
     assert result.verdict == "better"
-    assert any(note.startswith("root cause: 20250102-120000-b is no better than the best no-LLM floor, the "
-                               "nearest floor (copying the nearest train sample's labels") for note in result.floor_notes)
+    expected = ("root cause: 20250102-120000-b is no better than the best no-LLM floor, the nearest floor "
+                "(copying the nearest train sample's labels")
+    assert any(note.startswith(expected) for note in result.floor_notes)
     assert "against the floor" in result.to_markdown()
 
 
