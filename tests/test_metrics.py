@@ -76,6 +76,15 @@ def test_composite_metric_float_for_eval_bool_for_bootstrap() -> None:
     assert composite_metric(threshold=0.8)(example, pred, []) is True
 
 
+def test_bootstrap_pass_rule_names_the_scores_that_must_be_right() -> None:
+    example = dspy.Example(logs="x", **ACTUAL).with_inputs("logs")
+    right = dspy.Prediction(**{**ACTUAL, "summary": "", "component": "elsewhere/x", "action_needed": "ignore"})
+    rule = composite_metric(must_be_right=("root_cause", "severity"))
+    assert rule(example, right, trace=[]) is True                   # composite is low, but the two fields are right
+    assert rule(example, dspy.Prediction(**{**ACTUAL, "severity": "info"}), trace=[]) is False
+    assert composite_metric(threshold=0.9, must_be_right=("root_cause",))(example, right, []) is False
+
+
 @pytest.fixture
 def four_records() -> list[dict]:
     s1, s2, s3, s4 = SAMPLES

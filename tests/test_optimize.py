@@ -96,3 +96,29 @@ def test_interrupted_compile_writes_nothing(tmp_path: Path, samples) -> None:  #
 def test_missing_compiled_program(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="not found"):
         load_compiled(tmp_path / "nope.json")
+
+
+def test_teacher_bootstraps_for_the_student_and_the_budget_stops_it(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    train = {s.id for s in samples if s.split == "train"}
+    config = validate_config(mini_config_dict(program="predict"), source="t")
+    student = OracleLM(samples, wrong=train)          # the student gets every train example wrong ...
+    teacher = OracleLM(samples)                        # ... the teacher gets them right
+    options = OptimizeOptions(max_bootstrapped_demos=2, max_labeled_demos=0, max_attempts=1)
+    result = optimize_program(config, options=options, runs_dir=tmp_path / "runs", compiled_dir=tmp_path / "c",
+                              lm=student, teacher_lm=teacher)
+    boot = result.manifest["bootstrap"]
+    assert boot["attempts"] == 1 and boot["passed"] == 1 and boot["stopped_early"].startswith("1 attempts")
+    assert boot["pass_rule"] == ["root_cause", "severity"] and result.manifest["demos"] == 1
+    assert teacher.calls >= 1 and result.manifest["wall_seconds"] >= 0
+    saved = json.loads(manifest_path(result.compiled_path).read_text())
+    assert saved["bootstrap"] == boot and saved["test_run_id"] == result.compiled_run.run_id
+
+
+def test_a_student_without_teacher_that_never_passes_keeps_no_bootstrapped_demo(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    train = {s.id for s in samples if s.split == "train"}
+    config = validate_config(mini_config_dict(program="predict"), source="t")
+    result = optimize_program(config, options=OptimizeOptions(max_bootstrapped_demos=2, max_labeled_demos=0),
+                              runs_dir=tmp_path / "runs", compiled_dir=tmp_path / "c",
+                              lm=OracleLM(samples, wrong=train))
+    assert result.manifest["bootstrap"]["passed"] == 0 and result.manifest["demos"] == 0
+    assert result.manifest["bootstrap"]["stopped_early"] is None

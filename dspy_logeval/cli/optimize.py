@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob as globlib
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,27 @@ from dspy_logeval.cli.render import EvalProgress, print_run
 from dspy_logeval.cli.runs import leaderboard_table, print_comparison
 from dspy_logeval.core.errors import ConfigError
 from dspy_logeval.core.paths import COMPILED_DIR, CONFIGS_DIR, RUNS_DIR
+
+DEFAULT_MAX_ATTEMPTS = 20
+"""Teacher attempts bootstrapping may spend by default: enough for a few demos from a teacher that passes one in
+five, and it keeps `optimize` on the 135M model near 15 minutes on 2 cores (docs/results.md)."""
+
+
+class ProgramChoice(str, Enum):
+    predict = "predict"
+    cot = "cot"
+    fewshot = "fewshot"
+    knn = "knn"
+    two_stage = "two_stage"
+
+
+class OptimizerChoice(str, Enum):
+    bootstrap = "bootstrap"
+    random_search = "random-search"
+    labeled = "labeled"
+    knn = "knn"
+    mipro = "mipro"
+
 
 ConfigArg = Annotated[Path | None, typer.Argument(help="Experiment YAML (default: configs/cot-smollm2.yaml).",
                                                   show_default=False)]
@@ -48,14 +70,20 @@ class _OptimizeProgress:
 
 def optimize_command(
     config: ConfigArg = None,
-    program: Annotated[str | None, typer.Option(help="predict, cot or fewshot (default: the config's).")] = None,
-    optimizer: Annotated[str, typer.Option(help="bootstrap, random-search, labeled or mipro.")] = "bootstrap",
+    program: Annotated[ProgramChoice | None, typer.Option(help="The program to compile (default: the config's).")
+                       ] = None,
+    optimizer: Annotated[OptimizerChoice, typer.Option(help="The DSPy optimizer (knn: nearest train demos per input).")
+                         ] = OptimizerChoice.bootstrap,
     max_bootstrapped_demos: Annotated[int, typer.Option(help="Demos the teacher must get right.", min=0)] = 2,
     max_labeled_demos: Annotated[int, typer.Option(help="Labeled train examples added as demos.", min=0)] = 2,
     max_rounds: Annotated[int, typer.Option(help="Bootstrap rounds.", min=1)] = 1,
     teacher: Annotated[Path | None, typer.Option(help="Config whose model is the teacher (e.g. a 3B).")] = None,
-    threshold: Annotated[float | None, typer.Option(help="Composite a demo must reach (default: config).",
-                                                    min=0.0, max=1.0)] = None,
+    threshold: Annotated[float | None, typer.Option(help="Composite a demo must also reach, on top of the config's "
+                                                         "metrics.bootstrap_pass fields.", min=0.0, max=1.0)] = None,
+    max_attempts: Annotated[int | None, typer.Option(help="Stop bootstrapping after N teacher attempts.", min=1)
+                            ] = DEFAULT_MAX_ATTEMPTS,
+    max_minutes: Annotated[float | None, typer.Option(help="Stop bootstrapping after this many minutes.", min=0.1)
+                           ] = None,
     seed: Annotated[int, typer.Option(help="Orders the train split, so it decides the demos.")] = 7,
     num_candidates: Annotated[int, typer.Option(help="Candidate programs for random-search.", min=1)] = 4,
     train_limit: Annotated[int | None, typer.Option(help="Use only N train examples (small budgets).", min=1)] = None,
@@ -63,18 +91,21 @@ def optimize_command(
     runs_dir: Annotated[Path, typer.Option(hidden=True)] = RUNS_DIR,
     compiled_dir: Annotated[Path, typer.Option(hidden=True)] = COMPILED_DIR,
 ) -> None:
-    """Compile a program on the train split through the composite metric and compare it with the baseline on test."""
+    """Compile a program on the train split through the composite metric and compare it with the baseline on test.
+
+    Example: logeval optimize configs/cot-smollm2.yaml --program cot --teacher configs/predict-qwen15.yaml
+    """
     from dspy_logeval.core.config import load_config, validate_config
     from dspy_logeval.optimize.compile import OptimizeOptions, optimize_program
 
     with reported_errors():
         cfg = load_config(config or CONFIGS_DIR / "cot-smollm2.yaml")
         if program:
-            cfg = validate_config({**cfg.model_dump(mode="json"), "program": program}, source="--program")
-        options = OptimizeOptions(optimizer=optimizer, max_bootstrapped_demos=max_bootstrapped_demos,
+            cfg = validate_config({**cfg.model_dump(mode="json"), "program": program.value}, source="--program")
+        options = OptimizeOptions(optimizer=optimizer.value, max_bootstrapped_demos=max_bootstrapped_demos,
                                   max_labeled_demos=max_labeled_demos, max_rounds=max_rounds, threshold=threshold,
                                   seed=seed, num_candidates=num_candidates, train_limit=train_limit,
-                                  test_limit=test_limit)
+                                  test_limit=test_limit, max_attempts=max_attempts, max_minutes=max_minutes)
         teacher_cfg = load_config(teacher) if teacher else None
         with _OptimizeProgress() as progress:
             result = optimize_program(cfg, options=options, runs_dir=runs_dir, compiled_dir=compiled_dir,

@@ -12,6 +12,8 @@ from dspy_logeval.core.errors import ConfigError
 from dspy_logeval.core.paths import CONFIGS_DIR
 
 DEFAULT_CONFIG = CONFIGS_DIR / "baseline-smollm2-t01.yaml"
+ScoreName = Literal["root_cause", "severity", "component", "action", "summary"]
+DEFAULT_BOOTSTRAP_PASS: tuple[ScoreName, ...] = ("root_cause", "severity")
 # Root cause is what the on-call engineer acts on, so it carries the most weight; severity decides who gets
 # paged, so it comes next; component, action and summary each refine the diagnosis by an equal share.
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -74,8 +76,10 @@ class PromptConfig(_Frozen):
 class MetricsConfig(_Frozen):
     weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     """Composite weights over root_cause, severity, component, action, summary (docs/metrics.md)."""
-    threshold: float = Field(default=0.7, ge=0.0, le=1.0)
-    """Composite score a bootstrapped demo must reach to be kept."""
+    bootstrap_pass: list[ScoreName] = Field(default_factory=lambda: list(DEFAULT_BOOTSTRAP_PASS))
+    """Scores a bootstrapped demo must get fully right to be kept (e.g. root cause and severity both right)."""
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Composite score a bootstrapped demo must also reach (None: the bootstrap_pass fields decide alone)."""
     price_per_1k_tokens: float = Field(default=0.0, ge=0.0)
     """Cost per 1,000 tokens in USD for cost_usd; 0 for a local model."""
 

@@ -3,7 +3,8 @@ MIPROv2 — and a metric wrapper that reports bootstrapping progress."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +30,54 @@ class OptimizeOptions:
     num_candidates: int = 4
     train_limit: int | None = None
     test_limit: int | None = None
+    max_attempts: int | None = None
+    """Stop bootstrapping after this many teacher attempts (None: walk the whole train split)."""
+    max_minutes: float | None = None
+    """Stop bootstrapping after this much wall-clock time."""
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; available: {', '.join(OPTIMIZERS)}")
         if self.max_bootstrapped_demos < 0 or self.max_labeled_demos < 0 or self.max_rounds < 1:
             raise ConfigError("demo counts must be >= 0 and --max-rounds >= 1")
+        if (self.max_attempts is not None and self.max_attempts < 1) or (
+                self.max_minutes is not None and self.max_minutes <= 0):
+            raise ConfigError("--max-attempts and --max-minutes must be positive")
+
+
+class BootstrapBudget:
+    """Attempts and wall-clock time bootstrapping may spend; says whether it ran out."""
+
+    def __init__(self, *, max_attempts: int | None, max_minutes: float | None) -> None:
+        self.max_attempts, self.max_seconds = max_attempts, (max_minutes * 60 if max_minutes else None)
+        self.started = time.monotonic()
+        self.stopped_early: str | None = None
+
+    def spent(self, attempts: int) -> bool:
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            self.stopped_early = f"{attempts} attempts (--max-attempts {self.max_attempts})"
+        elif self.max_seconds is not None and time.monotonic() - self.started >= self.max_seconds:
+            self.stopped_early = f"{(time.monotonic() - self.started) / 60:.1f} min (--max-minutes)"
+        return self.stopped_early is not None
+
+
+class BudgetedTrainset(list[dspy.Example]):
+    """The train split as BootstrapFewShot walks it: its first walk (the bootstrap loop) ends when the budget is
+    spent; later walks (the labeled demos taken from what was not bootstrapped) see every example."""
+
+    def __init__(self, examples: list[dspy.Example], budget: BootstrapBudget, metric: ProgressMetric) -> None:
+        super().__init__(examples)
+        self.budget, self.metric, self._walked = budget, metric, False
+
+    def __iter__(self) -> Iterator[dspy.Example]:
+        if self._walked:
+            yield from super().__iter__()
+            return
+        self._walked = True
+        for example in super().__iter__():
+            if self.budget.spent(self.metric.evaluated):
+                return
+            yield example
 
 
 class ProgressMetric:
@@ -54,29 +97,51 @@ class ProgressMetric:
         return result
 
 
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled program and what bootstrapping cost (recorded in the manifest)."""
+
+    program: dspy.Module
+    attempts: int
+    passed: int
+    stopped_early: str | None
+
+
 def compile_program(student: dspy.Module, options: OptimizeOptions, *, trainset: list[dspy.Example],
                     valset: list[dspy.Example], metric: Callable[..., Any], teacher_lm: dspy.BaseLM | None,
-                    notify: Notify) -> dspy.Module:
+                    notify: Notify) -> Compiled:
     """Run the chosen optimizer; the LM and adapter come from the caller's dspy.context."""
-    teacher_settings = {"lm": teacher_lm} if teacher_lm is not None else None
     tracked = ProgressMetric(metric, notify, total=len(trainset), wanted=options.max_bootstrapped_demos)
+    budget = BootstrapBudget(max_attempts=options.max_attempts, max_minutes=options.max_minutes)
+    program = _run_optimizer(student, options, trainset=BudgetedTrainset(trainset, budget, tracked), valset=valset,
+                             metric=tracked, teacher_lm=teacher_lm)
+    if budget.stopped_early:
+        notify("bootstrap-budget", {"stopped_after": budget.stopped_early, "passed": tracked.passed})
+    return Compiled(program, tracked.evaluated, tracked.passed, budget.stopped_early)
+
+
+def _run_optimizer(student: dspy.Module, options: OptimizeOptions, *, trainset: list[dspy.Example],
+                   valset: list[dspy.Example], metric: ProgressMetric, teacher_lm: dspy.BaseLM | None
+                   ) -> dspy.Module:
+    teacher_settings = {"lm": teacher_lm} if teacher_lm is not None else None
     demos = {"max_bootstrapped_demos": options.max_bootstrapped_demos,
              "max_labeled_demos": options.max_labeled_demos}
     if options.optimizer == "knn":
         # Like dspy.KNNFewShot (labeled neighbours as demos per input), but a program DSPy can save and reload.
         signature = student.predictors()[-1].signature
-        return KNN(signature).with_pool(trainset, k=options.max_labeled_demos)
+        return KNN(signature).with_pool(list(trainset), k=options.max_labeled_demos)
     if options.optimizer == "labeled":
-        return dspy.LabeledFewShot(k=options.max_labeled_demos).compile(student, trainset=trainset, sample=False)
+        return dspy.LabeledFewShot(k=options.max_labeled_demos).compile(student, trainset=list(trainset),
+                                                                        sample=False)
     if options.optimizer == "bootstrap":
-        optimizer = dspy.BootstrapFewShot(metric=tracked, teacher_settings=teacher_settings,
+        optimizer = dspy.BootstrapFewShot(metric=metric, teacher_settings=teacher_settings,
                                           max_rounds=options.max_rounds, **demos)
         return optimizer.compile(student, trainset=trainset)
     if options.optimizer == "random-search":
         search = dspy.BootstrapFewShotWithRandomSearch(
-            metric=tracked, teacher_settings=teacher_settings, max_rounds=options.max_rounds,
+            metric=metric, teacher_settings=teacher_settings, max_rounds=options.max_rounds,
             num_candidate_programs=options.num_candidates, num_threads=1, **demos)
-        return search.compile(student, trainset=trainset, valset=valset)
-    mipro = dspy.MIPROv2(metric=tracked, teacher_settings=teacher_settings, auto="light", num_threads=1,
+        return search.compile(student, trainset=list(trainset), valset=valset)
+    mipro = dspy.MIPROv2(metric=metric, teacher_settings=teacher_settings, auto="light", num_threads=1,
                          seed=options.seed, **demos)
-    return mipro.compile(student, trainset=trainset, valset=valset, requires_permission_to_run=False)
+    return mipro.compile(student, trainset=list(trainset), valset=valset, requires_permission_to_run=False)

@@ -6,7 +6,7 @@ rouge-score is imported here and nowhere else.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -96,21 +96,25 @@ def score_sample(actual: Mapping[str, Any], predicted: Mapping[str, Any] | None,
     return scores
 
 
-def composite_metric(weights: Mapping[str, float] = DEFAULT_WEIGHTS, threshold: float = 0.7
-                     ) -> Callable[[Any, Any, object | None], float | bool]:
-    """Build the DSPy metric: the composite score, or ``composite >= threshold`` while bootstrapping demos.
+def composite_metric(weights: Mapping[str, float] = DEFAULT_WEIGHTS, threshold: float | None = None, *,
+                     must_be_right: Sequence[str] = ()) -> Callable[[Any, Any, object | None], float | bool]:
+    """Build the DSPy metric: the composite score, or the bootstrap pass rule while bootstrapping demos.
+
+    A demo passes when every score named in MUST_BE_RIGHT is 1.0 (e.g. root cause and severity) and, if given,
+    the composite reaches THRESHOLD.
 
     Example:
-        >>> metric = composite_metric(threshold=0.9)
+        >>> metric = composite_metric(must_be_right=("root_cause", "severity"))
         >>> dspy.BootstrapFewShot(metric=metric)
     """
     def composite(example: Any, pred: Any, trace: object | None = None) -> float | bool:
         actual = {f: getattr(example, f, None) for f in LABEL_FIELDS}
         predicted = {f: getattr(pred, f, None) for f in LABEL_FIELDS}
-        score = score_sample(actual, predicted, weights=weights)["composite"]
+        scores = score_sample(actual, predicted, weights=weights)
         if trace is None:  # evaluation: a graded score
-            return score
-        return score >= threshold  # bootstrapping: keep only demos that are clearly right
+            return scores["composite"]
+        right = all(scores[name] == 1.0 for name in must_be_right)  # bootstrapping: keep demos that are right
+        return right and (threshold is None or scores["composite"] >= threshold)
 
     return composite
 
