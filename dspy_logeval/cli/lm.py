@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,23 +17,33 @@ lm_app = typer.Typer(help="Embedded llama.cpp models and server.", no_args_is_he
 
 @lm_app.command("list")
 def list_command() -> None:
-    """Show the known embedded models and whether each is cached."""
+    """Show the model catalogue: size, quantisation, licence, source, checksum, and whether each is cached."""
     from dspy_logeval.lm.models import MODELS, is_cached
 
-    table = Table("name", "file", "size", "sha256", "cached", "package")
+    table = Table("name", "params", "quant", "size", "licence", "source", "sha256", "cached")
     for model in MODELS.values():
-        table.add_row(model.name, model.file, f"{model.size / 1e6:.0f} MB", model.sha256[:16] + "…",
-                      "yes" if is_cached(model) else "no", model.package)
+        size = f"{model.size / 1e6:,.0f} MB" if model.size else "?"
+        sha = (model.sha256[:16] + "…") if model.sha256 else "hub LFS sha256"
+        table.add_row(model.name, model.params, model.quant, size, model.licence, model.source, sha,
+                      "yes" if is_cached(model) else "no")
     console.print(table)
 
 
 @lm_app.command("pull")
-def pull_command(name: Annotated[str, typer.Argument(help="Known model name.")] = DEFAULT_MODEL) -> None:
-    """Download a known model's .gguf once into the cache and verify its sha256."""
-    from dspy_logeval.lm.models import ensure_model, known_model
+def pull_command(
+    name: Annotated[str, typer.Argument(help="Model name from `logeval lm list`.")] = DEFAULT_MODEL,
+    from_file: Annotated[Path | None, typer.Option("--from", help="Import a .gguf you already have (checked "
+                                                                  "against the catalogue first).")] = None,
+) -> None:
+    """Get a catalogued model's .gguf into the cache, verified: from its published source, or --from a file.
+
+    Example: logeval lm pull qwen2.5-coder-1.5b-instruct --from ~/Downloads/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+    """
+    from dspy_logeval.lm.fetch import pull_model
+    from dspy_logeval.lm.models import known_model
 
     with reported_errors():
-        path = ensure_model(known_model(name).name)
+        path = pull_model(known_model(name), from_file=from_file)
     typer.echo(f"{name}: {path}")
 
 

@@ -14,7 +14,7 @@ import httpx
 from dspy_logeval.core.config import ModelConfig
 from dspy_logeval.core.errors import ModelUnavailable
 from dspy_logeval.core.files import file_sha256
-from dspy_logeval.lm.models import ensure_model, known_model
+from dspy_logeval.lm.models import cached_model, known_model
 from dspy_logeval.lm.server import EmbeddedServer
 
 
@@ -36,8 +36,7 @@ def model_file(model: ModelConfig) -> tuple[Path, str]:
         if not path.is_file():
             raise ModelUnavailable(f"model file not found: {path} (model.file in the config)")
         return path, file_sha256(path)
-    known = known_model(model.name)
-    return ensure_model(known.name), known.sha256
+    return cached_model(known_model(model.name).name)
 
 
 @contextmanager
