@@ -32,6 +32,7 @@ from dspy_logeval.serve.prompt_artifact import (
     save_artifact,
 )
 from programs import program_class
+from programs.knn import KNN
 from signatures import load_signature
 
 
@@ -132,7 +133,11 @@ def program_messages(predictor: dspy.Predict, logs: str) -> list[dict[str, Any]]
 
 def build_artifact(source: ProgramSource, *, name: str, version: int = 1) -> PromptArtifact:
     """The prompt artifact of SOURCE's program: placeholder messages, demos, schema, sampling, provenance."""
-    predictor = single_predictor(source.program)
+    retrieval = None
+    if isinstance(source.program, KNN):  # demos per request: the artifact carries the pool, not fixed demos
+        predictor, retrieval = source.program.analyze, knn_retrieval(source.program)
+    else:
+        predictor = single_predictor(source.program)
     demos = [d.toDict() if hasattr(d, "toDict") else dict(d) for d in predictor.demos]
     artifact = PromptArtifact.model_validate({
         "format_version": ARTIFACT_FORMAT_VERSION, "name": name, "version": version,
@@ -141,8 +146,19 @@ def build_artifact(source: ProgramSource, *, name: str, version: int = 1) -> Pro
         "response_format": response_format(predictor.signature),
         "sampling": source.config.llm_config.model_dump(), "model": source.config.model.name,
         "program": source.config.program, "template": source.config.prompt.template,
-        "provenance": source.provenance, "created": now_iso()})
+        "provenance": source.provenance, "created": now_iso(), "retrieval": retrieval})
     return check_artifact(artifact, where=f"export {name}")
+
+
+def knn_retrieval(program: KNN) -> dict[str, Any]:
+    """The knn program's pool as an artifact's retrieval block: each demo's logs and the two messages the adapter
+    renders for it (a demo renders the same alone as among others, so they can be joined per request)."""
+    signature = program.analyze.signature
+    pool = []
+    for demo in program.pool.demos:
+        messages = SchemaJSONAdapter().format(signature, [demo], {"logs": PLACEHOLDER})
+        pool.append({"logs": demo["logs"], "messages": messages[1:3]})
+    return {"k": program.k, "pool": pool}
 
 
 def export_prompt(source: ProgramSource, *, name: str, prompts_dir: Path, force: bool = False

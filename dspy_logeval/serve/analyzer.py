@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, ModelUnavailable
 from dspy_logeval.data.dataset import LogLine, render_logs
+from dspy_logeval.data.retrieval import TfidfIndex
 from dspy_logeval.data.taxonomy import load_taxonomy
 from dspy_logeval.serve.prompt_artifact import LABEL_FIELDS, PromptArtifact, Sampling
 
@@ -123,6 +124,7 @@ class LogAnalyzer:
         self._async_client = async_client
         self._owns_async = False
         self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._index: TfidfIndex | None = None
 
     def _sync(self) -> httpx.Client:
         if self._client is None:
@@ -138,9 +140,17 @@ class LogAnalyzer:
         return self._async_client
 
     def build_prompt(self, logs: str | Sequence[LogLine]) -> list[dict[str, str]]:
-        """The artifact's messages with LOGS (rendered like the golden set) in place of the placeholder."""
+        """The artifact's messages with LOGS (rendered like the golden set) in place of the placeholder, and,
+        for a retrieval artifact, the K most similar pool demos (least similar first) as the knn program picks
+        them."""
         text = logs if isinstance(logs, str) else render_logs(list(logs))
-        return self.prompt.render(text)
+        retrieval = self.prompt.retrieval
+        if retrieval is None:
+            return self.prompt.render(text)
+        if self._index is None:
+            self._index = TfidfIndex([demo.logs for demo in retrieval.pool])
+        order = self._index.nearest(text, retrieval.k)
+        return self.prompt.render(text, demos=[retrieval.pool[i] for i in reversed(order)])
 
     def request_body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         """The chat-completions body: messages, sampling parameters and the JSON-schema response_format."""

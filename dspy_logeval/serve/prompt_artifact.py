@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,24 @@ class Sampling(BaseModel):
     seed: int = 42
 
 
+class PoolDemo(BaseModel):
+    """One retrievable demo: the logs it is found by, and the user/assistant messages it adds to a request."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    logs: str
+    messages: list[Message] = Field(min_length=2, max_length=2)
+
+
+class Retrieval(BaseModel):
+    """Per-request demos (the knn program): the K pool demos most similar to the logs (TF-IDF, as
+    data/retrieval.py computes it), least similar first, go between the system message and the logs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    k: int = Field(ge=1)
+    method: str = "tfidf-messages-v1"
+    pool: list[PoolDemo] = Field(min_length=1)
+
+
 class PromptArtifact(BaseModel):
     """Everything the production analyzer needs to send the request the DSPy program sends."""
 
@@ -66,6 +85,8 @@ class PromptArtifact(BaseModel):
     provenance: dict[str, Any] = Field(default_factory=dict)
     """source_run, compiled, dataset {version, sha256}, test_metrics, config."""
     created: str = ""
+    retrieval: Retrieval | None = None
+    """Set for programs that pick their demos per request (knn); None: the demos are in `messages`."""
 
     def json_schema(self) -> dict[str, Any]:
         """The response JSON schema."""
@@ -80,9 +101,13 @@ class PromptArtifact(BaseModel):
         props = self.json_schema().get("properties", {})
         return {name: tuple(props[name].get("enum", ())) for name in LABEL_FIELDS if name in props}
 
-    def render(self, logs: str) -> list[dict[str, str]]:
-        """The messages with LOGS in place of the placeholder (a single pass: LOGS is never re-scanned)."""
-        return [{"role": m.role, "content": m.content.replace(PLACEHOLDER, logs)} for m in self.messages]
+    def render(self, logs: str, *, demos: Sequence[PoolDemo] = ()) -> list[dict[str, str]]:
+        """The messages with LOGS in place of the placeholder (a single pass: LOGS is never re-scanned), and
+        DEMOS' messages after the system message."""
+        rendered = [{"role": m.role, "content": m.content.replace(PLACEHOLDER, logs)} for m in self.messages]
+        shots = [{"role": m.role, "content": m.content} for demo in demos for m in demo.messages]
+        head = 1 if rendered and rendered[0]["role"] == "system" else 0
+        return rendered[:head] + shots + rendered[head:]
 
     @property
     def source_run(self) -> str | None:
