@@ -11,8 +11,10 @@ from programs.cot import CoT
 from programs.fewshot import FewShot
 from programs.knn import KNN
 from programs.predict import Predict
+from programs.two_stage import TwoStage
 
-PROGRAMS: dict[str, Callable[..., dspy.Module]] = {"predict": Predict, "cot": CoT, "fewshot": FewShot, "knn": KNN}
+PROGRAMS: dict[str, Callable[..., dspy.Module]] = {"predict": Predict, "cot": CoT, "fewshot": FewShot, "knn": KNN,
+                                                   "two_stage": TwoStage}
 
 
 def program_class(name: str) -> Callable[..., dspy.Module]:
@@ -23,4 +25,4 @@ def program_class(name: str) -> Callable[..., dspy.Module]:
         raise ProgramNotFound(f"unknown program {name!r}; available: {', '.join(sorted(PROGRAMS))}") from None
 
 
-__all__ = ["KNN", "PROGRAMS", "CoT", "FewShot", "Predict", "program_class"]
+__all__ = ["KNN", "PROGRAMS", "CoT", "FewShot", "Predict", "TwoStage", "program_class"]

@@ -17,6 +17,7 @@ from dspy_logeval.core.config import ExperimentConfig, load_config, validate_con
 from dspy_logeval.core.errors import ArtifactError
 from dspy_logeval.core.paths import PROMPTS_DIR
 from dspy_logeval.data.dataset import load_dataset
+from dspy_logeval.data.taxonomy import load_taxonomy
 from dspy_logeval.eval.compiled import load_compiled, manifest_path
 from dspy_logeval.eval.resolve import from_run, recorded_request
 from dspy_logeval.lm.adapter import SchemaJSONAdapter, response_format
@@ -33,7 +34,9 @@ from dspy_logeval.serve.prompt_artifact import (
 )
 from programs import program_class
 from programs.knn import KNN
+from programs.two_stage import TwoStage
 from signatures import load_signature
+from signatures.two_stage import narrowed
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,11 @@ def program_messages(predictor: dspy.Predict, logs: str) -> list[dict[str, Any]]
 
 def build_artifact(source: ProgramSource, *, name: str, version: int = 1) -> PromptArtifact:
     """The prompt artifact of SOURCE's program: placeholder messages, demos, schema, sampling, provenance."""
-    retrieval = None
+    retrieval = stages = None
     if isinstance(source.program, KNN):  # demos per request: the artifact carries the pool, not fixed demos
         predictor, retrieval = source.program.analyze, knn_retrieval(source.program)
+    elif isinstance(source.program, TwoStage):  # two requests: the category, then the narrowed analysis
+        predictor, stages = source.program.categorize, two_stage_stages(source.program)
     else:
         predictor = single_predictor(source.program)
     demos = [d.toDict() if hasattr(d, "toDict") else dict(d) for d in predictor.demos]
@@ -146,8 +151,19 @@ def build_artifact(source: ProgramSource, *, name: str, version: int = 1) -> Pro
         "response_format": response_format(predictor.signature),
         "sampling": source.config.llm_config.model_dump(), "model": source.config.model.name,
         "program": source.config.program, "template": source.config.prompt.template,
-        "provenance": source.provenance, "created": now_iso(), "retrieval": retrieval})
+        "provenance": source.provenance, "created": now_iso(), "retrieval": retrieval, "stages": stages})
     return check_artifact(artifact, where=f"export {name}")
+
+
+def two_stage_stages(program: TwoStage) -> dict[str, Any]:
+    """The second request of a two_stage program for every category: its messages and its narrowed schema."""
+    predictor = program.analyze
+    by_category = {}
+    for category in load_taxonomy().categories:
+        signature = narrowed(predictor.signature, category)
+        messages = SchemaJSONAdapter().format(signature, predictor.demos, {"logs": PLACEHOLDER})
+        by_category[category] = {"messages": messages, "response_format": response_format(signature)}
+    return {"by_category": by_category}
 
 
 def knn_retrieval(program: KNN) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, ModelUn
 from dspy_logeval.data.dataset import LogLine, render_logs
 from dspy_logeval.data.retrieval import TfidfIndex
 from dspy_logeval.data.taxonomy import load_taxonomy
-from dspy_logeval.serve.prompt_artifact import LABEL_FIELDS, PromptArtifact, Sampling
+from dspy_logeval.serve.prompt_artifact import LABEL_FIELDS, PromptArtifact, Sampling, Stage
 
 __all__ = ["Analysis", "AnalysisResult", "AnalyzerSettings", "LogAnalyzer", "LogEntry", "PromptArtifact"]
 log = logging.getLogger(__name__)
@@ -67,6 +67,16 @@ class Analysis(BaseModel):
     def labels(self) -> dict[str, str]:
         """The five label fields, as results.jsonl's `predicted` holds them."""
         return self.model_dump(exclude={"reasoning"})
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise AnalysisParseError(f"the LM answer is not JSON ({exc}): {text[:120]!r}") from None
+    if not isinstance(data, dict):
+        raise AnalysisParseError(f"the LM answer is JSON but not an object: {text[:120]!r}")
+    return data
 
 
 def _taxonomy_labels() -> dict[str, tuple[str, ...]]:
@@ -139,11 +149,14 @@ class LogAnalyzer:
             self._owns_async, self._async_loop = True, loop
         return self._async_client
 
+    def _text(self, logs: str | Sequence[LogLine]) -> str:
+        return logs if isinstance(logs, str) else render_logs(list(logs))
+
     def build_prompt(self, logs: str | Sequence[LogLine]) -> list[dict[str, str]]:
         """The artifact's messages with LOGS (rendered like the golden set) in place of the placeholder, and,
         for a retrieval artifact, the K most similar pool demos (least similar first) as the knn program picks
         them."""
-        text = logs if isinstance(logs, str) else render_logs(list(logs))
+        text = self._text(logs)
         retrieval = self.prompt.retrieval
         if retrieval is None:
             return self.prompt.render(text)
@@ -152,14 +165,15 @@ class LogAnalyzer:
         order = self._index.nearest(text, retrieval.k)
         return self.prompt.render(text, demos=[retrieval.pool[i] for i in reversed(order)])
 
-    def request_body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+    def request_body(self, messages: list[dict[str, str]], response_format: dict[str, Any] | None = None
+                     ) -> dict[str, Any]:
         """The chat-completions body: messages, sampling parameters and the JSON-schema response_format."""
         return {"model": self.model_name, "messages": messages, **self.config.sampling(),
-                "response_format": self.prompt.response_format}
+                "response_format": response_format or self.prompt.response_format}
 
-    def call_llm(self, messages: list[dict[str, str]]) -> Completion:
+    def call_llm(self, messages: list[dict[str, str]], response_format: dict[str, Any] | None = None) -> Completion:
         """POST the messages, retrying transient failures; raise ModelUnavailable or LMRequestError."""
-        body, reason = self.request_body(messages), ""
+        body, reason = self.request_body(messages, response_format), ""
         for attempt in range(self.config.retries + 1):
             if attempt:
                 time.sleep(self.config.backoff * 2 ** (attempt - 1))
@@ -176,9 +190,10 @@ class LogAnalyzer:
             reason = outcome
         raise self._unavailable(reason)
 
-    async def acall_llm(self, messages: list[dict[str, str]]) -> Completion:
+    async def acall_llm(self, messages: list[dict[str, str]], response_format: dict[str, Any] | None = None
+                        ) -> Completion:
         """call_llm on the async client, for the API."""
-        body, reason = self.request_body(messages), ""
+        body, reason = self.request_body(messages, response_format), ""
         for attempt in range(self.config.retries + 1):
             if attempt:
                 await asyncio.sleep(self.config.backoff * 2 ** (attempt - 1))
@@ -219,38 +234,51 @@ class LogAnalyzer:
         return ModelUnavailable(f"the LM at {self.llm_url} did not answer within {self.config.timeout:.0f} s "
                                 f"({type(exc).__name__})")
 
-    def parse_response(self, text: str) -> Analysis:
+    def parse_response(self, text: str, *, stage: Stage | None = None) -> Analysis:
         """The Analysis in TEXT, or AnalysisParseError saying why it is not one."""
+        data = _json_object(text)
         try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise AnalysisParseError(f"the LM answer is not JSON ({exc}): {text[:120]!r}") from None
-        if not isinstance(data, dict):
-            raise AnalysisParseError(f"the LM answer is JSON but not an object: {text[:120]!r}")
-        try:
-            return Analysis.model_validate(data, context={"labels": self.prompt.labels()})
+            return Analysis.model_validate(data, context={"labels": (stage or self.prompt).labels()})
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "answer"
             raise AnalysisParseError(f"the LM answer does not fit the schema: {where}: {err['msg']}") from None
 
     def analyze(self, logs: str | Sequence[LogLine]) -> AnalysisResult:
-        """Analyze LOGS: build the prompt, call the LM, parse its answer."""
+        """Analyze LOGS: build the prompt, call the LM, parse its answer (two requests for a staged artifact)."""
         started = time.perf_counter()
         completion = self.call_llm(self.build_prompt(logs))
-        return self._result(completion, started)
+        if self.prompt.stages is None:
+            return self._result(completion, started)
+        stage = self.next_stage(completion.content)
+        second = self.call_llm(stage.render(self._text(logs)), stage.response_format)
+        return self._result(second, started, stage=stage, first=completion)
 
     async def aanalyze(self, logs: str | Sequence[LogLine]) -> AnalysisResult:
         """analyze() on the async client."""
         started = time.perf_counter()
         completion = await self.acall_llm(self.build_prompt(logs))
-        return self._result(completion, started)
+        if self.prompt.stages is None:
+            return self._result(completion, started)
+        stage = self.next_stage(completion.content)
+        second = await self.acall_llm(stage.render(self._text(logs)), stage.response_format)
+        return self._result(second, started, stage=stage, first=completion)
 
-    def _result(self, completion: Completion, started: float) -> AnalysisResult:
-        analysis = self.parse_response(completion.content)
+    def next_stage(self, text: str) -> Stage:
+        """The stage a staged artifact's first answer (the category) selects."""
+        category = _json_object(text).get("category")
+        stages = self.prompt.stages.by_category if self.prompt.stages else {}
+        if category not in stages:
+            raise AnalysisParseError(f"the LM answered category {category!r}, which has no stage in the artifact")
+        return stages[str(category)]
+
+    def _result(self, completion: Completion, started: float, *, stage: Stage | None = None,
+                first: Completion | None = None) -> AnalysisResult:
+        analysis = self.parse_response(completion.content, stage=stage)
+        earlier = first or Completion("", 0, 0)
         return AnalysisResult(analysis, round((time.perf_counter() - started) * 1000, 2),
-                              {"prompt_tokens": completion.prompt_tokens,
-                               "completion_tokens": completion.completion_tokens})
+                              {"prompt_tokens": completion.prompt_tokens + earlier.prompt_tokens,
+                               "completion_tokens": completion.completion_tokens + earlier.completion_tokens})
 
     async def ahealth(self) -> bool:
         """True when the LM server's /health answers 200."""

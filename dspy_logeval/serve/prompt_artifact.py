@@ -66,6 +66,39 @@ class Retrieval(BaseModel):
     pool: list[PoolDemo] = Field(min_length=1)
 
 
+class Stage(BaseModel):
+    """The second request of a staged artifact for one category: messages with the logs placeholder, schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    messages: list[Message] = Field(min_length=1)
+    response_format: dict[str, Any]
+
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        props = self.response_format.get("json_schema", {}).get("schema", {}).get("properties", {})
+        return {name: tuple(props[name].get("enum", ())) for name in LABEL_FIELDS if name in props}
+
+    def render(self, logs: str) -> list[dict[str, str]]:
+        return render_messages(self.messages, logs)
+
+
+def render_messages(messages: Sequence[Message], logs: str, *, demos: Sequence[PoolDemo] = ()
+                    ) -> list[dict[str, str]]:
+    """MESSAGES with LOGS in place of the placeholder (a single pass: LOGS is never re-scanned), and DEMOS'
+    messages after the system message."""
+    rendered = [{"role": m.role, "content": m.content.replace(PLACEHOLDER, logs)} for m in messages]
+    shots = [{"role": m.role, "content": m.content} for demo in demos for m in demo.messages]
+    head = 1 if rendered and rendered[0]["role"] == "system" else 0
+    return rendered[:head] + shots + rendered[head:]
+
+
+class Stages(BaseModel):
+    """Two requests (the two_stage program): the artifact's own messages ask for the category; the answer picks
+    the stage that asks for the analysis, its root_cause narrowed to that category's labels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    by_category: dict[str, Stage] = Field(min_length=1)
+
+
 class PromptArtifact(BaseModel):
     """Everything the production analyzer needs to send the request the DSPy program sends."""
 
@@ -87,6 +120,8 @@ class PromptArtifact(BaseModel):
     created: str = ""
     retrieval: Retrieval | None = None
     """Set for programs that pick their demos per request (knn); None: the demos are in `messages`."""
+    stages: Stages | None = None
+    """Set for the two_stage program: `messages` ask for the category, `stages` for the analysis."""
 
     def json_schema(self) -> dict[str, Any]:
         """The response JSON schema."""
@@ -102,12 +137,8 @@ class PromptArtifact(BaseModel):
         return {name: tuple(props[name].get("enum", ())) for name in LABEL_FIELDS if name in props}
 
     def render(self, logs: str, *, demos: Sequence[PoolDemo] = ()) -> list[dict[str, str]]:
-        """The messages with LOGS in place of the placeholder (a single pass: LOGS is never re-scanned), and
-        DEMOS' messages after the system message."""
-        rendered = [{"role": m.role, "content": m.content.replace(PLACEHOLDER, logs)} for m in self.messages]
-        shots = [{"role": m.role, "content": m.content} for demo in demos for m in demo.messages]
-        head = 1 if rendered and rendered[0]["role"] == "system" else 0
-        return rendered[:head] + shots + rendered[head:]
+        """The messages with LOGS in place of the placeholder, and DEMOS' messages after the system message."""
+        return render_messages(self.messages, logs, demos=demos)
 
     @property
     def source_run(self) -> str | None:
@@ -121,17 +152,32 @@ class PromptArtifact(BaseModel):
 
 def check_artifact(artifact: PromptArtifact, *, where: str, taxonomy: Taxonomy | None = None) -> PromptArtifact:
     """Raise ArtifactError when the placeholder is not there exactly once or the labels left the taxonomy."""
-    count = sum(m.content.count(PLACEHOLDER) for m in artifact.messages)
+    tax = taxonomy or load_taxonomy()
+    _check_messages(artifact.messages, where=where)
+    _check_labels(artifact.labels(), tax, where=where)
+    for category, stage in (artifact.stages.by_category.items() if artifact.stages else ()):
+        _check_messages(stage.messages, where=f"{where}, stage {category}")
+        labels = stage.labels()
+        if set(labels.get("root_cause", ())) != set(tax.categories.get(category, ())):
+            raise ArtifactError(f"{where}: stage {category!r} does not narrow root_cause to that category's "
+                                "labels in datasets/taxonomy.yaml; re-export it")
+        _check_labels({k: v for k, v in labels.items() if k != "root_cause"}, tax, where=f"{where}, stage {category}")
+    return artifact
+
+
+def _check_messages(messages: Sequence[Message], *, where: str) -> None:
+    count = sum(m.content.count(PLACEHOLDER) for m in messages)
     if count != 1:
         raise ArtifactError(f"{where}: the messages hold the {PLACEHOLDER} placeholder {count} times, not once")
-    tax = taxonomy or load_taxonomy()
-    for name, have in artifact.labels().items():
+
+
+def _check_labels(labels: dict[str, tuple[str, ...]], tax: Taxonomy, *, where: str) -> None:
+    for name, have in labels.items():
         want = getattr(tax, LABEL_FIELDS[name])
         if set(have) != set(want):
             diff = sorted(set(have) ^ set(want))
             raise ArtifactError(f"{where}: schema labels of {name!r} differ from datasets/taxonomy.yaml "
                                 f"({', '.join(diff[:6])}); re-export it from a run on the current taxonomy")
-    return artifact
 
 
 def artifact_path(ref: str | Path, prompts_dir: Path) -> Path:
