@@ -64,8 +64,13 @@ def test_evaluate_writes_a_full_run_folder(runs_dir: Path) -> None:
     assert metrics["quality"]["parse_failure_rate"] == 0.0 and metrics["n_samples"] == 3
     config = json.loads((run / "config.json").read_text())
     assert config["schema_enforced"] is True and len(config["model_sha256"]) == 64
-    assert config["dataset"]["version"] == "golden-v1" and len(config["dataset"]["sha256"]) == 64
+    assert config["dataset"]["version"] == "golden-v2" and len(config["dataset"]["sha256"]) == 64
     assert (run / "report.html").stat().st_size > 1000 and (run / "summary.md").is_file()
+    assert set(metrics["floors"]) == {"majority", "nearest", "rules"}
+    lift = metrics["lift_over_floor"]["root_cause_exact_match"]
+    assert lift["floor"] in metrics["floors"] and lift["ci"][0] <= lift["lift"] <= lift["ci"][1]
+    assert all(set(record["floors"]) == {"majority", "nearest", "rules"} for record in records)
+    assert "No-LLM floors" in (run / "summary.md").read_text() and 'id="floors"' in (run / "report.html").read_text()
 
 
 def test_same_config_twice_gives_identical_predictions(runs_dir: Path) -> None:
@@ -102,6 +107,22 @@ def test_optimize_tiny_budget_then_reload_reproduces(tmp_path: Path) -> None:
     invoke("evaluate", "--compiled", str(saved), "--split", "test", "--limit", "2", "--runs-dir", str(runs))
     reloaded_run = next(p for p in runs.iterdir() if p.name.endswith("-compiled"))
     assert [r["predicted"] for r in _records(reloaded_run)] == [r["predicted"] for r in _records(compiled_run)]
+
+
+def test_optimize_with_a_teacher_on_its_own_server(tmp_path: Path) -> None:
+    """Two embedded servers in one command (student and teacher), a budget that stops bootstrapping early."""
+    runs, compiled = tmp_path / "runs", tmp_path / "compiled"
+    output = invoke("optimize", "configs/predict-smollm2.yaml", "--teacher", "configs/structured-smollm2.yaml",
+                    "--max-bootstrapped-demos", "1", "--max-labeled-demos", "0", "--max-attempts", "2",
+                    "--train-limit", "4", "--test-limit", "2", "--runs-dir", str(runs), "--compiled-dir", str(compiled))
+    assert "verdict:" in output
+    (saved,) = compiled.glob("*-bootstrap.manifest.json")
+    manifest = json.loads(saved.read_text())
+    assert 1 <= manifest["bootstrap"]["attempts"] <= 2 and manifest["bootstrap"]["pass_rule"] == ["root_cause",
+                                                                                                   "severity"]
+    assert manifest["teacher"]["config"]["experiment_id"] == "structured-smollm2"
+    assert manifest["teacher"]["endpoint"] == "embedded" and len(manifest["teacher"]["model_sha256"]) == 64
+    assert manifest["wall_seconds"] > 0
 
 
 def test_sweep_two_configs(tmp_path: Path) -> None:

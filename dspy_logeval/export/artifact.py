@@ -32,10 +32,8 @@ from dspy_logeval.serve.prompt_artifact import (
     now_iso,
     save_artifact,
 )
-from programs import program_class
 from programs.knn import KNN
 from programs.two_stage import TwoStage
-from signatures import load_signature
 from signatures.two_stage import narrowed
 
 
@@ -94,16 +92,16 @@ def source_from_compiled(path: Path) -> ProgramSource:
 
 
 def source_from_template(template: str, *, program: str = "predict", config: Path | None = None) -> ProgramSource:
-    """A bare template: PROGRAM on TEMPLATE with the sampling of CONFIG (default: the baseline config)."""
+    """A bare template: PROGRAM on TEMPLATE with the sampling of CONFIG (default: the baseline config); fewshot
+    and knn take their demos from the config's dataset's train split, as `evaluate` does."""
+    from dspy_logeval.eval.runner import build_program
+
     base = load_config(config).model_dump(mode="json")
     cfg = validate_config({**base, "program": program, "prompt": {**base["prompt"], "template": template}},
                           source="--template")
-    if program == "fewshot":
-        raise ArtifactError("a fewshot program needs its demos from a run: export the run instead of --template")
-    return ProgramSource(program_class(program)(load_signature(template,
-                                                               system_prompt=cfg.prompt.system_prompt)),
-                         cfg, {"source_run": None, "compiled": None, "dataset": {}, "test_metrics": {},
-                               "config": cfg.model_dump(mode="json")})
+    return ProgramSource(build_program(cfg, load_dataset(cfg.dataset.version)), cfg,
+                         {"source_run": None, "compiled": None, "dataset": {}, "test_metrics": {},
+                          "config": cfg.model_dump(mode="json")})
 
 
 def resolve_source(ref: str | None, *, template: str | None, runs_dir: Path, program: str = "predict",
