@@ -11,7 +11,7 @@ import httpx
 import pytest
 from conftest import VALID_ANALYSIS
 
-from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, ModelUnavailable
+from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, LMResponseError, ModelUnavailable
 from dspy_logeval.serve.analyzer import Analysis, AnalyzerSettings, LogAnalyzer, LogEntry
 from dspy_logeval.serve.prompt_artifact import PLACEHOLDER, PromptArtifact
 
@@ -154,8 +154,8 @@ def test_labels_come_from_the_artifact_schema() -> None:
         analyzer.parse_response(json.dumps(VALID_ANALYSIS | {"root_cause": "crashloop_backoff"}))
 
 
-def test_server_answer_without_choices_is_a_parse_error() -> None:
-    with pytest.raises(AnalysisParseError, match="no chat completion"):
+def test_server_answer_without_choices_is_a_bad_response() -> None:
+    with pytest.raises(LMResponseError, match="no chat completion"):
         make_analyzer(lambda r: httpx.Response(200, json={"oops": True})).analyze(LOGS)
 
 

@@ -10,7 +10,7 @@ from conftest import VALID_ANALYSIS, mini_config_dict
 from dspy.utils.dummies import DummyLM
 
 from dspy_logeval.core.config import ExperimentConfig, validate_config
-from dspy_logeval.core.errors import ProgramNotFound
+from dspy_logeval.core.errors import ProgramNotFound, RunError
 from dspy_logeval.eval.runner import EvalRequest, RunStopped, evaluate_experiment
 from dspy_logeval.runs.folder import RunFolder
 
@@ -93,12 +93,26 @@ def test_server_dying_stops_the_run_and_keeps_records(tmp_path: Path) -> None:
     with pytest.raises(RunStopped, match="--resume"):
         evaluate_experiment(config, runs_dir=tmp_path, lm=_DownLM())
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    lines = (run_dir / "results.jsonl").read_text().splitlines()
-    assert len(lines) == 2 and json.loads(lines[0])["error_kind"] == "transport"
+    assert (run_dir / "results.jsonl").read_text() == ""           # an unreachable LM says nothing of the model
+    failures = (run_dir / "failures.jsonl").read_text().splitlines()
+    assert len(failures) == 2 and json.loads(failures[0])["error_kind"] == "transport"
+    assert json.loads((run_dir / "state.json").read_text())["status"] == "incomplete"
 
 
 def test_resume_scores_only_what_is_missing(mini_config: ExperimentConfig, tmp_path: Path) -> None:
-    run = evaluate_experiment(mini_config, runs_dir=tmp_path, lm=fake_lm(), request=EvalRequest(limit=2))
-    resumed = evaluate_experiment(mini_config, runs_dir=tmp_path, lm=fake_lm(), resume=RunFolder(run.path))
+    run = evaluate_experiment(mini_config, runs_dir=tmp_path, lm=fake_lm())
+    lines = (run.path / "results.jsonl").read_text().splitlines(keepends=True)
+    (run.path / "results.jsonl").write_text("".join(lines[:2]) + lines[2][:30])  # 2 done, a torn third line
+    lm = fake_lm()
+    resumed = evaluate_experiment(mini_config, runs_dir=tmp_path, lm=lm, resume=RunFolder(run.path))
     ids = [r.sample_id for r in resumed.records()]
-    assert len(ids) == 5 == len(set(ids))
+    assert len(ids) == 5 == len(set(ids)) and resumed.metrics()["n_samples"] == 5
+
+
+def test_resume_refuses_another_limit_or_dataset(mini_config: ExperimentConfig, tmp_path: Path) -> None:
+    run = evaluate_experiment(mini_config, runs_dir=tmp_path, lm=fake_lm(), request=EvalRequest(limit=2))
+    with pytest.raises(RunError, match="another limit: limit 2 → None"):
+        evaluate_experiment(mini_config, runs_dir=tmp_path, lm=fake_lm(), resume=RunFolder(run.path))
+    with pytest.raises(RunError, match="another dataset sha256"):
+        evaluate_experiment(mini_config, runs_dir=tmp_path, lm=fake_lm(), resume=RunFolder(run.path),
+                            request=EvalRequest(limit=2, dataset="golden-v2"))

@@ -96,11 +96,17 @@ class MetricsConfig(_Frozen):
 
 class RuntimeConfig(_Frozen):
     request_timeout: float = Field(default=180.0, gt=0)
-    """Seconds before one LM request is abandoned (the sample is recorded as a timeout)."""
+    """Seconds one LM request may take to generate its answer before it is abandoned (a timeout failure)."""
+    connect_timeout: float = Field(default=5.0, gt=0)
+    """Seconds to open a connection to the LM (the production analyzer and the start-up check)."""
+    first_request_timeout: float = Field(default=30.0, gt=0)
+    """The start-up check: a tiny request must be answered within this, or the run ends before it starts."""
+    stall_timeout: float = Field(default=120.0, gt=0)
+    """Whole-run watchdog: when no sample finishes for this long, the run stops and says what hung."""
     retries: int = Field(default=2, ge=0, le=10)
     """Retries with backoff for transient HTTP errors."""
     max_errors: int = Field(default=3, ge=1)
-    """Consecutive transport failures after which the run stops (the server is down)."""
+    """LM-side failures in a row (unreachable, 5xx, not a completion, timeout) after which the run stops."""
     concurrency: int = Field(default=1, ge=1, le=32)
     """Requests in flight; more than the server's slots only queues."""
 

@@ -9,6 +9,7 @@
   + ArtifactError     compiled program / prompt artifact unreadable or wrong format_version
   + AnalysisParseError  the production LM answered, but not in the artifact's JSON schema
   + LMRequestError    the LM server refused a production request (4xx, e.g. the logs exceed its context)
+  + LMResponseError   the LM server answered, but not with a chat completion (HTML, an empty body)
   + LogSourceError    Loki unreachable or refused a query
   + RunStopped        a run stopped part-way (LM gone, Ctrl-C); its records are kept for --resume
 """
@@ -50,6 +51,10 @@ class AnalysisParseError(LogevalError):
 
 class LMRequestError(LogevalError):
     """The LM server refused a request (4xx other than 429), e.g. a prompt over its context window."""
+
+
+class LMResponseError(LogevalError):
+    """The LM server answered, but its body is not a chat completion (an HTML page, a proxy's error text)."""
 
 
 class LogSourceError(LogevalError):

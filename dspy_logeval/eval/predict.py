@@ -7,32 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import dspy
-from dspy.utils.exceptions import AdapterParseError
-from litellm import exceptions as llm_errors
 
 from dspy_logeval.data.dataset import Sample, render_logs
 from dspy_logeval.eval.examples import LABEL_FIELDS
+from dspy_logeval.eval.failures import classify_error
 from dspy_logeval.runs.record import SampleRecord
 from dspy_logeval.runs.scoring import score_sample
-
-TRANSPORT = "transport"
-
-
-def classify_error(exc: BaseException) -> tuple[str, str]:
-    """(error_kind, short reason) for an exception raised while predicting one sample."""
-    text = str(exc).replace("\n", " ")
-    if isinstance(exc, AdapterParseError):
-        return "parse", f"answer did not parse: {text[:200]}"
-    if isinstance(exc, llm_errors.ContextWindowExceededError) or "context size" in text or "context length" in text:
-        return "context", "prompt does not fit the server's context window (refused, not truncated)"
-    if isinstance(exc, llm_errors.Timeout):
-        return "timeout", f"request timed out: {text[:160]}"
-    if isinstance(exc, (llm_errors.APIConnectionError, llm_errors.ServiceUnavailableError,
-                        llm_errors.InternalServerError, ConnectionError)):
-        return TRANSPORT, f"LM unreachable: {text[:160]}"
-    if isinstance(exc, llm_errors.BadRequestError):
-        return "request", f"server refused the request: {text[:200]}"
-    return "error", f"{type(exc).__name__}: {text[:200]}"
 
 
 def _usage(pred: dspy.Prediction) -> dict[str, int]:

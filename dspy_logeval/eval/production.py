@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from dspy_logeval.core.config import ExperimentConfig, load_config, validate_config
-from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, ModelUnavailable
+from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, LMResponseError, ModelUnavailable
 from dspy_logeval.data.dataset import Sample
-from dspy_logeval.eval.predict import TRANSPORT, base_record, finish_record
+from dspy_logeval.eval.failures import classify_error
+from dspy_logeval.eval.predict import base_record, finish_record
 from dspy_logeval.lm.endpoint import endpoint_record, open_endpoint
 from dspy_logeval.runs.record import SampleRecord
 from dspy_logeval.serve.analyzer import LogAnalyzer
@@ -28,10 +29,9 @@ def production_record(analyzer: LogAnalyzer, sample: Sample, *, weights: Mapping
     started = time.perf_counter()
     try:
         result = analyzer.analyze(record["logs"])
-    except (AnalysisParseError, ModelUnavailable, LMRequestError) as exc:
-        kind = {AnalysisParseError: "parse", ModelUnavailable: TRANSPORT}.get(type(exc), "request")
+    except (AnalysisParseError, ModelUnavailable, LMRequestError, LMResponseError) as exc:
         return finish_record(record, None, weights=weights, latency_ms=(time.perf_counter() - started) * 1000,
-                             usage={}, error=(kind, str(exc)[:240]))
+                             usage={}, error=classify_error(exc))
     return finish_record(record, result.analysis.labels(), weights=weights, latency_ms=result.latency_ms,
                          usage=result.tokens, reasoning=result.analysis.reasoning)
 

@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import dspy
 
 from dspy_logeval.core.config import ExperimentConfig
-from dspy_logeval.core.errors import DatasetError, ModelUnavailable, RunStopped
+from dspy_logeval.core.errors import DatasetError, ModelUnavailable, RunError, RunStopped
 from dspy_logeval.core.provenance import git_commit, package_versions
 from dspy_logeval.data.dataset import Dataset, Sample, load_dataset
 from dspy_logeval.data.floors import FloorModel, fit_floors, floor_pool
 from dspy_logeval.eval.examples import to_examples
-from dspy_logeval.eval.predict import TRANSPORT, predict_one
+from dspy_logeval.eval.loop import LoopLimits, Predictor, Progress, run_samples
+from dspy_logeval.eval.predict import predict_one
 from dspy_logeval.eval.production import artifact_config, production_record, production_session
 from dspy_logeval.lm.adapter import SchemaJSONAdapter
 from dspy_logeval.lm.dspy_lm import build_lm
 from dspy_logeval.lm.endpoint import Endpoint, endpoint_record, open_endpoint
 from dspy_logeval.runs.folder import RunFolder
 from dspy_logeval.runs.leaderboard import rebuild_leaderboard
-from dspy_logeval.runs.record import Lineage, SampleRecord
+from dspy_logeval.runs.record import Lineage, RunState, SampleRecord
 from dspy_logeval.runs.report import rescore_run
 from dspy_logeval.serve.analyzer import LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import PromptArtifact
@@ -33,8 +34,6 @@ from programs import program_class
 from signatures import load_signature
 
 log = logging.getLogger(__name__)
-Progress = Callable[[SampleRecord, int], None]
-"""Called after each sample with its record and the number of samples this run will score."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +66,6 @@ def select_samples(dataset: Dataset, split: str, limit: int | None) -> list[Samp
     return samples[:limit] if limit else samples
 
 
-Predictor = Callable[[Sample], SampleRecord]
-"""One sample → its record; a bad answer or a failed request is a record, never an exception."""
-
-
 @dataclass(frozen=True)
 class Session:
     """The LM side of one run: how to predict a sample, and what config.json records about the LM."""
@@ -90,10 +85,18 @@ def evaluate_experiment(config: ExperimentConfig, *, runs_dir: Path, request: Ev
     analyzer (no DSPy in the request path). The LM is, in order: LM or ANALYZER (injected, e.g. fakes in
     tests), ENDPOINT (a server a caller already runs), or the config's model (the embedded server is started
     for the duration of the call).
+
+    Raises:
+        RunStopped: the LM side failed (unreachable, hung, 5xx, not a completion), Ctrl-C, or a full disk; what
+            was recorded is kept, metrics cover it, and `--resume` finishes the run.
     """
     dataset = load_dataset(request.dataset or config.dataset.version)
     split = request.split or config.dataset.split
     samples = select_samples(dataset, split, request.limit)
+    if resume is not None:
+        check_resumable(resume, config, dataset, split=split, limit=request.limit)
+    else:
+        ensure_writable(runs_dir)  # before a model starts: an unwritable folder fails in a blink
     if artifact is None:
         program = program or build_program(config, dataset)
     with _session(config, program=program, artifact=artifact, lm=lm, analyzer=analyzer, endpoint=endpoint,
@@ -101,15 +104,17 @@ def evaluate_experiment(config: ExperimentConfig, *, runs_dir: Path, request: Ev
         run = resume or RunFolder.create(runs_dir, config.experiment_id, _run_fields(
             config, dataset, split=split, limit=request.limit, lm_record=session.lm_record, lineage=lineage,
             analyzer="production" if artifact is not None else "dspy"))
-        done = {r.sample_id for r in run.records()} if resume else set()
+        done = {r.sample_id for r in run.records()}
         todo = [s for s in samples if s.id not in done]
         predict = with_floors(session.predict, fit_floors(floor_pool(dataset, samples)))
+        limits = LoopLimits(max_errors=config.runtime.max_errors, stall_seconds=config.runtime.stall_timeout,
+                            concurrency=request.concurrency or config.runtime.concurrency)
         try:
-            run_samples(predict, todo, run=run, max_errors=config.runtime.max_errors,
-                        concurrency=request.concurrency or config.runtime.concurrency, progress=progress)
-        except (ModelUnavailable, KeyboardInterrupt) as exc:
+            result = run_samples(predict, todo, run=run, limits=limits, progress=progress,
+                                 endpoint=f"the LM at {session.lm_record.get('endpoint')}")
+        except (ModelUnavailable, KeyboardInterrupt, RunError) as exc:
             _stop(run, exc, total=len(samples))
-    finalize_run(run)
+    _close(run, total=len(samples), failed=result.failed)
     return run
 
 
@@ -185,38 +190,58 @@ def _run_fields(config: ExperimentConfig, dataset: Dataset, *, split: str, limit
             **lm_record, "packages": package_versions(), "seed": config.seed, "lineage": lineage}
 
 
-def run_samples(predict: Predictor, samples: list[Sample], *, run: RunFolder, max_errors: int, concurrency: int,
-                progress: Progress | None) -> None:
-    """The evaluation loop: predict each sample (CONCURRENCY in flight), append its record as it completes,
-    and stop with ModelUnavailable after MAX_ERRORS transport failures in a row."""
-    failures = 0
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        pending = [pool.submit(predict, s) for s in samples[:concurrency]]
-        queue = iter(samples[concurrency:])
-        while pending:
-            future = next(as_completed(pending))
-            pending.remove(future)
-            record = future.result()
-            run.append(record)
-            if progress:
-                progress(record, len(samples))
-            failures = failures + 1 if record.error_kind == TRANSPORT else 0
-            if failures >= max_errors:
-                for other in pending:
-                    other.cancel()
-                raise ModelUnavailable(f"{failures} requests in a row could not reach the LM ({record.error})")
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending.append(pool.submit(predict, nxt))
+def check_resumable(run: RunFolder, config: ExperimentConfig, dataset: Dataset, *, split: str,
+                    limit: int | None) -> None:
+    """Refuse to resume RUN with anything but what it started with; cut a half-written last line first."""
+    record = run.config()
+    asked = {"dataset sha256": dataset.sha256, "split": split, "limit": limit,
+             "config": config.model_dump(mode="json")}
+    had = {"dataset sha256": record.dataset.sha256, "split": record.dataset.split, "limit": record.dataset.limit,
+           "config": record.config.model_dump(mode="json")}
+    differ = [key for key in asked if asked[key] != had[key]]
+    if differ:
+        shown = ", ".join(f"{k} {had[k]!r} → {asked[k]!r}" for k in differ if k != "config")
+        raise RunError(f"cannot resume {run.run_id} with another {' and '.join(differ)}"
+                       f"{': ' + shown if shown else ''}; start a new run instead")
+    dropped = run.repair_tail()
+    if dropped:
+        log.warning("%s: cut a half-written last line (%d bytes) off results.jsonl before resuming; that sample "
+                    "is scored again", run.run_id, dropped)
 
 
-def _stop(run: RunFolder, exc: BaseException, *, total: int) -> None:
+def ensure_writable(runs_dir: Path) -> None:
+    """RunError unless run folders can be created in RUNS_DIR (checked on it, or the folder that would hold it,
+    without creating anything)."""
+    existing = next((p for p in (runs_dir, *runs_dir.parents) if p.exists()), Path("/"))
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise RunError(f"cannot write run folders in {runs_dir}: {existing} is not a writable folder")
+
+
+def _stop(run: RunFolder, exc: BaseException, *, total: int) -> NoReturn:
     done = len(run.records())
+    reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+    run.write_state(RunState(status="incomplete", scored=done, total=total, reason=reason))
     if done:
         finalize_run(run)
-    reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"the LM went away: {exc}"
+    hint = f"continue with `logeval evaluate --resume {run.run_id}`"
+    if not done:
+        hint += f" (or delete {run.path})"
     raise RunStopped(f"run stopped after {done}/{total} samples ({reason}); records kept in {run.path}; "
-                     f"continue with `logeval evaluate --resume {run.run_id}`") from None
+                     f"{hint}") from None
+
+
+def _close(run: RunFolder, *, total: int, failed: int) -> None:
+    """state.json, metrics and reports; a run with LM-side failures is incomplete: kept off the leaderboard."""
+    done = len(run.records())
+    complete = done >= total
+    run.write_state(RunState(status="complete" if complete else "incomplete", scored=done, total=total,
+                             failed=failed))
+    if done:
+        finalize_run(run)
+    if not complete:
+        raise RunStopped(f"run incomplete: {total - done} of {total} samples failed on the LM side (see "
+                         f"{run.path / 'failures.jsonl'}); it stays off the leaderboard until "
+                         f"`logeval evaluate --resume {run.run_id}` scores them")
 
 
 def finalize_run(run: RunFolder) -> dict[str, Any]:

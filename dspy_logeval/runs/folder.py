@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.core.files import write_json_atomic
-from dspy_logeval.runs.record import RUN_FORMAT_VERSION, RunRecord, SampleRecord
+from dspy_logeval.runs.record import RUN_FORMAT_VERSION, RunRecord, RunState, SampleRecord
 
 
 @dataclass
@@ -43,14 +43,51 @@ class RunFolder:
                                            **fields})
         path.mkdir()
         write_json_atomic(path / "config.json", record.to_json())
+        (path / "results.jsonl").touch()  # a run interrupted before its first sample is still resumable
         return cls(path)
 
     def append(self, record: SampleRecord) -> None:
         """Append one sample's record to results.jsonl and flush it to disk at once."""
-        with (self.path / "results.jsonl").open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record.to_json(), default=str) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        self._append_line("results.jsonl", record)
+
+    def record_failure(self, record: SampleRecord) -> None:
+        """Keep a sample the LM side failed (never scored) in failures.jsonl, out of results and metrics."""
+        self._append_line("failures.jsonl", record)
+
+    def _append_line(self, name: str, record: SampleRecord) -> None:
+        try:
+            with (self.path / name).open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record.to_json(), default=str) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise RunError(f"cannot write {self.path / name}: {exc.strerror or exc}; the records written so far "
+                           "are kept") from None
+
+    def repair_tail(self) -> int:
+        """Cut a half-written last line off results.jsonl (a crash or a full disk mid-write), so the next record
+        is not glued to it; return how many bytes were dropped."""
+        path = self.path / "results.jsonl"
+        data = path.read_bytes() if path.is_file() else b""
+        if not data or data.endswith(b"\n"):
+            return 0
+        keep = data.rfind(b"\n") + 1
+        with path.open("r+b") as fh:
+            fh.truncate(keep)
+        return len(data) - keep
+
+    def state(self) -> RunState:
+        """state.json: complete unless the run stopped or left LM-side failures (a run from before it: complete)."""
+        path = self.path / "state.json"
+        if not path.is_file():
+            return RunState(status="complete")
+        try:
+            return RunState.model_validate(_read_json(path))
+        except ValidationError as exc:
+            raise RunError(f"{path} is not a run state: {_first_problem(exc)}") from None
+
+    def write_state(self, state: RunState) -> None:
+        write_json_atomic(self.path / "state.json", state.model_dump(mode="json"))
 
     def config(self) -> RunRecord:
         """config.json, typed."""
@@ -91,7 +128,7 @@ def read_records(run_dir: Path) -> tuple[list[SampleRecord], int]:
     """Read results.jsonl; return (complete records, number of unreadable lines, e.g. a truncated last one)."""
     path = run_dir / "results.jsonl"
     if not path.exists():
-        raise RunError(f"{run_dir} has no results.jsonl: the run recorded no sample")
+        raise RunError(f"{run_dir} has no results.jsonl: not a run folder")
     records: list[SampleRecord] = []
     lost = 0
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -68,15 +68,17 @@ def file_lock(target: Path) -> Iterator[None]:
 
 
 def collect_rows(runs_dir: Path) -> list[dict[str, Any]]:
-    """Rows of every run folder under RUNS_DIR that has a readable metrics.json, oldest first."""
+    """Rows of every complete run folder under RUNS_DIR with a readable metrics.json, oldest first (a run that
+    stopped or left LM-side failures stays off until it is resumed)."""
     rows = []
     for run in list_runs(runs_dir):
         if not (run.path / "metrics.json").is_file():
             continue
         try:
-            rows.append(leaderboard_row(run))
-        except LogevalError as exc:  # one broken folder must not hide every other run
-            log.warning("skipping %s: %s", run.run_id, exc)
+            if run.state().status == "complete":
+                rows.append(leaderboard_row(run))
+        except (LogevalError, TypeError, ValueError, AttributeError) as exc:  # one broken folder (even a
+            log.warning("skipping %s: %s", run.run_id, exc)  # wrong-typed metrics.json) must not hide the rest
     return rows
 
 
@@ -86,10 +88,14 @@ def rebuild_leaderboard(runs_dir: Path, out: Path) -> list[dict[str, Any]]:
     Returns:
         The rows written, oldest run first.
     """
-    with file_lock(out):
-        rows = collect_rows(runs_dir)
-        write_json_atomic(out, {"format_version": RUN_FORMAT_VERSION,
-                                "updated": datetime.now(timezone.utc).isoformat(), "rows": rows})
+    try:
+        with file_lock(out):
+            rows = collect_rows(runs_dir)
+            write_json_atomic(out, {"format_version": RUN_FORMAT_VERSION,
+                                    "updated": datetime.now(timezone.utc).isoformat(), "rows": rows})
+    except OSError as exc:
+        raise RunError(f"cannot update the leaderboard {out}: {exc.strerror or exc} (the run folders are "
+                       "written; `logeval leaderboard` rebuilds it)") from None
     return rows
 
 

@@ -92,3 +92,14 @@ class SampleRecord(_Record):
     def to_json(self) -> dict[str, Any]:
         """The line as written: every field, extras included."""
         return self.model_dump(mode="json")
+
+
+class RunState(_Record):
+    """state.json: whether the run's results cover every sample it set out to score."""
+
+    status: Literal["complete", "incomplete"]
+    scored: int | None = None
+    total: int | None = None
+    failed: int = 0
+    """Samples the LM side failed (kept in failures.jsonl, retried by --resume)."""
+    reason: str | None = None

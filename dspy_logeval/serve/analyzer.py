@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, ModelUnavailable
+from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, LMResponseError, ModelUnavailable
 from dspy_logeval.data.dataset import LogLine, render_logs
 from dspy_logeval.data.retrieval import TfidfIndex
 from dspy_logeval.data.taxonomy import load_taxonomy
@@ -223,7 +223,7 @@ class LogAnalyzer:
             return Completion(str(data["choices"][0]["message"]["content"]), int(usage.get("prompt_tokens") or 0),
                               int(usage.get("completion_tokens") or 0))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise AnalysisParseError(f"the LM at {self.llm_url} sent no chat completion ({exc!r})") from None
+            raise LMResponseError(f"the LM at {self.llm_url} sent no chat completion ({exc!r})") from None
 
     def _unavailable(self, reason: str) -> ModelUnavailable:
         return ModelUnavailable(f"the LM at {self.llm_url} is unavailable after {self.config.retries + 1} "

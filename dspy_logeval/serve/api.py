@@ -22,7 +22,13 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, LogSourceError, ModelUnavailable
+from dspy_logeval.core.errors import (
+    AnalysisParseError,
+    LMRequestError,
+    LMResponseError,
+    LogSourceError,
+    ModelUnavailable,
+)
 from dspy_logeval.data.dataset import render_logs
 from dspy_logeval.serve.analyzer import AnalysisResult, LogEntry
 from dspy_logeval.serve.loki import LogFilters, fetch_logs
@@ -170,6 +176,8 @@ async def run_analysis(analyzer: Analyzer, logs: list[LogEntry]) -> AnalysisResu
         raise ApiError(503, "lm_unavailable", str(exc)) from None
     except AnalysisParseError as exc:
         raise ApiError(502, "unparseable_answer", str(exc)) from None
+    except LMResponseError as exc:
+        raise ApiError(502, "lm_bad_response", str(exc)) from None
     except LMRequestError as exc:
         raise ApiError(422, "lm_refused", str(exc)) from None
 
