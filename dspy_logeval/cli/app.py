@@ -6,10 +6,13 @@ Command modules import the engine inside each command, so `logeval --help` and a
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import typer
 
 from dspy_logeval.cli import evaluate, optimize, prod, runs
+from dspy_logeval.cli.common import EXIT_AT_ONCE
 from dspy_logeval.cli.dataset import dataset_app
 from dspy_logeval.cli.lm import lm_app
 
@@ -25,7 +28,14 @@ prod.register(app)
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if EXIT_AT_ONCE.is_set():  # a stopped run: its records are on disk; in-flight requests must not hold us
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":

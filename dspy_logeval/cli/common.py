@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
 from rich.console import Console
 
-from dspy_logeval.core.errors import LogevalError
+from dspy_logeval.core.errors import LogevalError, RunStopped
 
 # Off a terminal (CI logs, pipes) lines are not wrapped at 80 columns: a path or run id must stay copyable.
+# Set when a run stopped with requests possibly still in flight: everything is on disk by then, and the process
+# should leave at once instead of letting library exit hooks wait for those requests (cli/app.py main()).
+EXIT_AT_ONCE = threading.Event()
 console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
 
 
@@ -22,7 +26,9 @@ def reported_errors() -> Iterator[None]:
         yield
     except LogevalError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from None
+        if isinstance(exc, RunStopped):
+            EXIT_AT_ONCE.set()
+        raise typer.Exit(code=getattr(exc, "exit_code", 1)) from None
     except KeyboardInterrupt:
         typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(code=130) from None

@@ -63,3 +63,8 @@ class LogSourceError(LogevalError):
 
 class RunStopped(LogevalError):
     """A run that stopped part-way; what it recorded is kept and can be resumed."""
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        """130 after Ctrl-C (the shell convention), 1 otherwise."""

@@ -6,6 +6,7 @@ the same as any other; no DSPy is in the request path.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -56,4 +57,9 @@ def production_session(artifact: PromptArtifact, config: ExperimentConfig, *, an
     runtime = config.runtime
     with open_endpoint(config.model) as endpoint, analyzer_on(endpoint, artifact, timeout=runtime.request_timeout,
                                                               retries=runtime.retries) as live:
-        yield live, endpoint_record(endpoint)
+        yield live, endpoint_record(endpoint, api_key=_api_key(config), connect_timeout=runtime.connect_timeout,
+                                    timeout=runtime.first_request_timeout)
+
+
+def _api_key(config: ExperimentConfig) -> str | None:
+    return os.environ.get(config.model.api_key_env, "") or None if config.model.api_key_env else None

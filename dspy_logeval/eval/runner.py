@@ -178,7 +178,14 @@ def lm_session(config: ExperimentConfig, *, lm: dspy.BaseLM | None = None, endpo
 
 def _lm_on(endpoint: Endpoint, config: ExperimentConfig, *, cache: bool) -> tuple[dspy.BaseLM, dict[str, Any]]:
     lm = build_lm(endpoint, config.llm_config, config.runtime, api_key_env=config.model.api_key_env, cache=cache)
-    return lm, endpoint_record(endpoint)
+    return lm, endpoint_record(endpoint, **startup_check(config))
+
+
+def startup_check(config: ExperimentConfig) -> dict[str, Any]:
+    """endpoint_record's arguments for CONFIG: its API key and the start-up check's deadlines."""
+    runtime = config.runtime
+    return {"api_key": os.environ.get(config.model.api_key_env, "") if config.model.api_key_env else None,
+            "connect_timeout": runtime.connect_timeout, "timeout": runtime.first_request_timeout}
 
 
 def _run_fields(config: ExperimentConfig, dataset: Dataset, *, split: str, limit: int | None,
@@ -218,16 +225,20 @@ def ensure_writable(runs_dir: Path) -> None:
 
 
 def _stop(run: RunFolder, exc: BaseException, *, total: int) -> NoReturn:
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    reason = "interrupted" if interrupted else str(exc)
     done = len(run.records())
-    reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
-    run.write_state(RunState(status="incomplete", scored=done, total=total, reason=reason))
-    if done:
-        finalize_run(run)
+    try:  # the disk may be the reason the run stopped: saying so matters more than the summary files
+        run.write_state(RunState(status="incomplete", scored=done, total=total, reason=reason))
+        if done:
+            finalize_run(run)
+    except (OSError, RunError) as cleanup:
+        log.warning("%s: could not write its summary files: %s", run.run_id, cleanup)
     hint = f"continue with `logeval evaluate --resume {run.run_id}`"
     if not done:
         hint += f" (or delete {run.path})"
     raise RunStopped(f"run stopped after {done}/{total} samples ({reason}); records kept in {run.path}; "
-                     f"{hint}") from None
+                     f"{hint}", exit_code=130 if interrupted else 1) from None
 
 
 def _close(run: RunFolder, *, total: int, failed: int) -> None:

@@ -66,8 +66,15 @@ def check_endpoint(base_url: str) -> None:
 PROBE_VALUE = "schema-enforced-7f3a"
 
 
-def probe_schema_enforcement(base_url: str, *, timeout: float = 60.0) -> bool:
-    """True when the server constrains output to a JSON schema (the answer can only be the enum's one value)."""
+def first_request(base_url: str, *, api_key: str | None = None, connect_timeout: float = 5.0,
+                  timeout: float = 30.0) -> bool:
+    """The start-up check: a one-word request the server must answer in time, as an OpenAI-compatible chat
+    completion. Returns whether it enforced the JSON schema (the answer can only be the enum's one value).
+
+    Raises:
+        ModelUnavailable: unreachable, hung (no answer within TIMEOUT), an HTTP error, or a reply that is not a chat
+            completion (an HTML page): the run ends before its first sample, saying which.
+    """
     body = {
         "messages": [{"role": "user", "content": "Say hello in one word."}],
         "max_tokens": 64, "temperature": 0,
@@ -78,15 +85,34 @@ def probe_schema_enforcement(base_url: str, *, timeout: float = 60.0) -> bool:
             "type": "object", "properties": {"answer": {"type": "string", "enum": [PROBE_VALUE]}},
             "required": ["answer"], "additionalProperties": False}}},
     }
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    url = f"{base_url}/v1/chat/completions"
     try:
-        response = httpx.post(f"{base_url}/v1/chat/completions", json=body, timeout=timeout)
+        response = httpx.post(url, json=body, headers=headers,
+                              timeout=httpx.Timeout(timeout, connect=connect_timeout))
+    except httpx.TimeoutException:
+        raise ModelUnavailable(f"the LM at {base_url} accepted the request but did not answer a one-word question "
+                               f"within {timeout:.0f} s (hung); runtime.first_request_timeout sets the limit") from None
+    except httpx.HTTPError as exc:
+        raise ModelUnavailable(f"cannot reach the LM at {base_url} ({type(exc).__name__})") from None
+    if response.status_code != 200:
+        raise ModelUnavailable(f"the LM at {base_url} answered a one-word question with HTTP "
+                               f"{response.status_code}: {' '.join(response.text.split())[:120]}")
+    try:
         content = response.json()["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        kind = response.headers.get("content-type", "no content type")
+        raise ModelUnavailable(f"the LM at {base_url} is not an OpenAI-compatible server: its reply ({kind}) is "
+                               f"not a chat completion: {' '.join(response.text.split())[:80]!r}") from None
+    try:
         return bool(json.loads(content) == {"answer": PROBE_VALUE})
-    except (httpx.HTTPError, KeyError, IndexError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return False
 
 
-def endpoint_record(endpoint: Endpoint) -> dict[str, Any]:
-    """What a run's config.json records about the LM it talked to."""
+def endpoint_record(endpoint: Endpoint, *, api_key: str | None = None, connect_timeout: float = 5.0,
+                    timeout: float = 30.0) -> dict[str, Any]:
+    """What a run's config.json records about the LM it talked to, after the start-up check (first_request)."""
+    enforced = first_request(endpoint.base_url, api_key=api_key, connect_timeout=connect_timeout, timeout=timeout)
     return {"endpoint": "embedded" if endpoint.embedded else endpoint.base_url, "model_sha256": endpoint.model_sha256,
-            "schema_enforced": probe_schema_enforcement(endpoint.base_url)}
+            "schema_enforced": enforced}

@@ -80,12 +80,13 @@ class EmbeddedServer:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self) -> None:
+    def stop(self, *, grace: float = 10.0) -> None:
+        """SIGTERM the child, and SIGKILL it after GRACE seconds (its in-flight requests end either way)."""
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
@@ -100,7 +101,9 @@ class EmbeddedServer:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.stop()
+        # Leaving on an error or Ctrl-C: a llama.cpp server shutting down stops answering, so waiting on it
+        # only keeps the user waiting; nothing it holds needs a graceful end.
+        self.stop(grace=1.0 if exc_type is not None else 10.0)
 
 
 def _serve(args: argparse.Namespace) -> None:

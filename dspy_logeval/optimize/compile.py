@@ -22,7 +22,7 @@ from dspy_logeval.core.errors import ConfigError
 from dspy_logeval.data.dataset import Dataset, load_dataset
 from dspy_logeval.eval.compiled import save_compiled
 from dspy_logeval.eval.examples import to_examples
-from dspy_logeval.eval.runner import EvalRequest, build_program, evaluate_experiment
+from dspy_logeval.eval.runner import EvalRequest, build_program, evaluate_experiment, startup_check
 from dspy_logeval.lm.dspy_lm import build_lm
 from dspy_logeval.lm.endpoint import Endpoint, endpoint_record, open_endpoint
 from dspy_logeval.optimize.optimizers import OPTIMIZERS, OptimizeOptions, compile_program
@@ -130,7 +130,8 @@ def _endpoints(config: ExperimentConfig, teacher: ExperimentConfig | None, *, lm
             return
         with open_endpoint(teacher.model) as teacher_endpoint:
             yield student, build_lm(teacher_endpoint, teacher.llm_config, teacher.runtime,
-                                    api_key_env=teacher.model.api_key_env), endpoint, endpoint_record(teacher_endpoint)
+                                    api_key_env=teacher.model.api_key_env), endpoint, endpoint_record(
+                                    teacher_endpoint, **startup_check(teacher))
 
 
 def _manifest(config: ExperimentConfig, options: OptimizeOptions, dataset: Dataset, compiled: dspy.Module, *,
