@@ -15,10 +15,10 @@ from typing import Any
 from dspy_logeval.core.errors import LogevalError, RunError
 from dspy_logeval.core.files import write_json_atomic
 from dspy_logeval.runs.folder import RunFolder, list_runs
+from dspy_logeval.runs.html_style import CSS
 from dspy_logeval.runs.metric_keys import BY_NAME, metric_value
 from dspy_logeval.runs.metric_keys import format_value as fmt
 from dspy_logeval.runs.record import RUN_FORMAT_VERSION, RunRecord
-from dspy_logeval.runs.report import CSS
 
 log = logging.getLogger(__name__)
 
