@@ -15,7 +15,10 @@ padding:4px 6px;text-align:left;vertical-align:top;font-size:12px}th{background:
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.id{white-space:nowrap}
 pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:11px;max-height:220px;overflow:auto}
 .bad{color:#b3261e}.ok{color:#1b7f3b}input,select{padding:4px;margin:0 8px 8px 0}
-table.fields td{border:none;padding:1px 4px}table.fields tr.diff td{background:#fde7e5}
+#fails,table.fields{table-layout:fixed}#fails td,table.fields td{overflow-wrap:anywhere}
+#fails col.s{width:90px}#fails col.c{width:110px}#fails col.l{width:40%}
+table.fields td,table.fields th{border:none;padding:1px 4px}table.fields col.f{width:120px}
+table.fields tr.diff td{background:#fde7e5}
 table.fields tr.diff td.p{color:#b3261e;font-weight:600}table.fields td.f{color:#556}
 details summary{cursor:pointer;color:#2b5c9e}details .msg{margin:4px 0;border-left:3px solid #c9d3e0;
 padding-left:6px}details .role{font-weight:600;font-size:11px;color:#556}

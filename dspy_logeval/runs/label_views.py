@@ -16,7 +16,7 @@ from dspy_logeval.runs.charts import svg_heatmap, svg_paired_bars
 FAILED = "(failed)"
 """The predicted label of a sample whose answer was missing or did not parse."""
 OTHER = "(other)"
-TOP_ROWS, TOP_COLUMNS, TOP_PAIRS = 16, 10, 12
+TOP_ROWS, TOP_COLUMNS, TOP_PAIRS, TOP_BARS = 16, 10, 12, 20
 
 
 def predicted_label(record: Mapping[str, Any], field: str) -> str:
@@ -56,11 +56,14 @@ def confusion(records: Sequence[Mapping[str, Any]], field: str = "root_cause", *
     return row_names, col_names, matrix
 
 
-def distribution(records: Sequence[Mapping[str, Any]], field: str) -> list[tuple[str, int, int]]:
-    """(label, times predicted, times true) for every label of FIELD seen on either side, most predicted first."""
+def distribution(records: Sequence[Mapping[str, Any]], field: str, *, top: int = TOP_BARS
+                 ) -> list[tuple[str, int, int]]:
+    """(label, times predicted, times true) for the TOP labels of FIELD by the larger of the two counts, most
+    predicted first."""
     predicted = Counter(predicted_label(r, field) for r in records)
     truth = Counter(true_label(r, field) for r in records)
-    labels = sorted(set(predicted) | set(truth), key=lambda name: (-predicted[name], -truth[name], name))
+    kept = sorted(set(predicted) | set(truth), key=lambda name: (-max(predicted[name], truth[name]), name))[:top]
+    labels = sorted(kept, key=lambda name: (-predicted[name], -truth[name], name))
     return [(name, predicted[name], truth[name]) for name in labels]
 
 
@@ -104,5 +107,5 @@ def distribution_html(records: Sequence[Mapping[str, Any]]) -> str:
     panels = "".join(
         f'<div class="panel"><h3>{title}: predicted (blue) vs true (grey)</h3>'
         f"{svg_paired_bars(distribution(records, field))}</div>"
-        for field, title in (("root_cause", "Root cause"), ("severity", "Severity")))
+        for field, title in (("root_cause", f"Root cause (top {TOP_BARS})"), ("severity", "Severity")))
     return f'<h2>Predicted label distribution</h2><div class="row">{panels}</div>'

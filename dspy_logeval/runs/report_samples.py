@@ -67,7 +67,8 @@ def field_diff(record: Mapping[str, Any]) -> str:
     rouge = fmt(scores.get("summary"), "num")
     rows.append(f'<tr><td class="f">summary<br>(ROUGE-L {rouge})</td><td>{escape(str(actual.get("summary")))}'
                 f'</td><td>{escape(str(predicted.get("summary")))}</td></tr>')
-    return ('<table class="fields"><thead><tr><th></th><th>expected</th><th>predicted</th></tr></thead><tbody>'
+    return ('<table class="fields"><colgroup><col class="f"><col><col></colgroup><thead><tr><th></th>'
+            '<th>expected</th><th>predicted</th></tr></thead><tbody>'
             + "".join(rows) + "</tbody></table>")
 
 
@@ -85,8 +86,9 @@ def failures_html(records: Sequence[Mapping[str, Any]]) -> str:
     options = "".join(f'<option value="{escape(c)}">{escape(c)}</option>' for c in cats)
     return (f'<input id="q" placeholder="filter text…" oninput="filt()"><select id="cat" onchange="filt()">'
             f'<option value="">all categories</option>{options}</select> <span id="shown">{len(failed)}</span>'
-            f' of {len(failed)} failures shown<table id="fails"><thead><tr><th>sample</th><th>category</th>'
-            '<th style="width:38%">logs</th><th>expected vs predicted (differences highlighted)</th></tr></thead>'
+            f' of {len(failed)} failures shown<table id="fails"><colgroup><col class="s"><col class="c"><col class="l">'
+            '<col></colgroup><thead><tr><th>sample</th><th>category</th><th>logs</th>'
+            "<th>expected vs predicted (differences highlighted)</th></tr></thead>"
             "<tbody>" + "".join(_failure_row(r, i) for i, r in failed) + "</tbody></table>")
 
 
