@@ -57,7 +57,8 @@ class Scale:
     def ticks(self, count: int = 5) -> list[float]:
         if self.log:
             decades = range(math.floor(math.log10(self.lo)), math.ceil(math.log10(self.hi)) + 1)
-            marks = [m * 10 ** d for d in decades for m in (1, 2, 5)]
+            steps = (1, 2, 5) if math.log10(self.hi / self.lo) <= 2 else (1,)
+            marks = [m * 10 ** d for d in decades for m in steps]
             return [t for t in marks if self.lo <= t <= self.hi * 1.0001]
         step = nice_step(self.hi - self.lo, count)
         first = math.ceil(self.lo / step - 1e-9) * step

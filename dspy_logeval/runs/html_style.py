@@ -22,4 +22,4 @@ table.fields tr.diff td{background:#fde7e5}
 table.fields tr.diff td.p{color:#b3261e;font-weight:600}table.fields td.f{color:#556}
 details summary{cursor:pointer;color:#2b5c9e}details .msg{margin:4px 0;border-left:3px solid #c9d3e0;
 padding-left:6px}details .role{font-weight:600;font-size:11px;color:#556}
-.group{margin-bottom:24px}a{color:#2b5c9e}"""
+.group{margin-bottom:24px}.scroll{overflow-x:auto}a{color:#2b5c9e}"""

@@ -30,6 +30,7 @@ from dspy_logeval.runs.ranking import (
 COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d", "#ff9da6")
 TABLE_COLUMNS = tuple(c for c in COLUMNS if c not in ("dataset_version", "split"))
 """The group header already says the dataset version and split."""
+NO_WRAP = {"run_id", "experiment_id", "model_name", "run_timestamp", "prompt_template"}
 GROUP_JS = """function grp(){const v=document.getElementById('grp').value;
 document.querySelectorAll('section.group').forEach(s=>{s.style.display=s.dataset.group===v?'':'none';});}
 window.addEventListener('DOMContentLoaded',grp);"""
@@ -105,10 +106,12 @@ def _cell(row: Mapping[str, Any], column: str, links: Path | None) -> str:
     if column in KINDS:
         return f'<td class="num">{escape(fmt(value, KINDS[column]))}</td>'
     text = "" if value is None else str(value)
+    if column == "run_timestamp":
+        text = text[:16].replace("T", " ")
     if column == "run_id" and links is not None:
         href = (links / text / "report.html").as_posix()
         return f'<td class="id"><a href="{escape(href)}">{escape(text)}</a></td>'
-    return f'<td class="id">{escape(text)}</td>' if column == "run_id" else f"<td>{escape(text)}</td>"
+    return f'<td class="id">{escape(text)}</td>' if column in NO_WRAP else f"<td>{escape(text)}</td>"
 
 
 def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], links: Path | None, *,
@@ -117,7 +120,7 @@ def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], links: Pat
         f'<th class="{"num" if c in KINDS else ""}">{escape(c)}</th>' for c in columns)
     body = "".join("<tr>" + (f'<td class="num">{i}</td>' if rank else "")
                    + "".join(_cell(r, c, links) for c in columns) + "</tr>" for i, r in enumerate(rows, start=1))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _section(name: str, rows: Sequence[Mapping[str, Any]], links: Path | None) -> str:
