@@ -22,7 +22,7 @@ BLUE, ORANGE, GREY, RED = "#4c78a8", "#f58518", "#b8bec8", "#d62728"
 def nice_step(span: float, count: int = 5) -> float:
     """A round step (1, 2, 2.5 or 5 times a power of ten) that cuts SPAN into about COUNT parts."""
     raw = span / max(count, 1) if span > 0 else 1.0
-    power = 10 ** math.floor(math.log10(raw))
+    power = 10.0 ** math.floor(math.log10(raw))
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
