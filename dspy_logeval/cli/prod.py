@@ -98,6 +98,7 @@ def prompts_command(prompts_dir: PromptsDirOpt = PROMPTS_DIR) -> None:
     with reported_errors():
         rows = list_prompts(prompts_dir)
     table = Table("", "name", "version", "source run", "composite", "accuracy", "n", "created", title="prompts")
+    table.columns[3].no_wrap = True  # a full run id, never cut
     for row in rows:
         m = row.test_metrics
         table.add_row("*" if row.production else "", row.name, str(row.version or "-"), row.source_run or "-",

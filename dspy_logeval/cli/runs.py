@@ -26,6 +26,10 @@ TABLE_COLUMNS = ("rank", "run_id", "model_name", "program", "prompt_template", "
                  "best_floor_accuracy", "lift_accuracy", "composite", "severity_accuracy", "avg_latency_ms",
                  "p95_latency_ms", "total_tokens", "cost_usd")
 """The dataset version and split are in each table's title: runs are ranked only within one of them."""
+HEADERS = {"model_name": "model", "prompt_template": "prompt", "n_samples": "n", "best_floor_accuracy": "floor acc",
+           "lift_accuracy": "lift", "severity_accuracy": "severity", "avg_latency_ms": "avg latency",
+           "p95_latency_ms": "p95 latency", "total_tokens": "tokens", "cost_usd": "cost"}
+"""Short headers, so a 200-column log fits every column whole."""
 
 
 class CompareFormat(str, Enum):
@@ -55,11 +59,12 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table
     """A rich table of leaderboard rows; run ids are never cut or wrapped (they are what you copy)."""
     table = Table(title=title, title_justify="left")
     for column in TABLE_COLUMNS:
-        if column == "run_id":
-            width = max((len(str(r.get("run_id"))) for r in rows), default=6)
-            table.add_column(column, no_wrap=True, min_width=width, overflow="fold")
-        else:
-            table.add_column(column, justify="right" if column in BY_NAME or column == "rank" else "left")
+        header = HEADERS.get(column, column)
+        if column in BY_NAME or column in ("rank", "n_samples"):
+            table.add_column(header, justify="right", no_wrap=True)
+        else:  # names and ids: never cut, never wrapped (they are what you copy)
+            width = max((len(str(r.get(column))) for r in rows), default=len(header))
+            table.add_column(header, no_wrap=True, min_width=max(width, len(header)), overflow="fold")
     for i, row in enumerate(rows, start=1):
         table.add_row(*(_cell(row, c) if c != "rank" else str(row.get("rank", i)) for c in TABLE_COLUMNS))
     return table
