@@ -30,6 +30,10 @@ HEADERS = {"model_name": "model", "prompt_template": "prompt", "n_samples": "n",
            "lift_accuracy": "lift", "severity_accuracy": "severity", "avg_latency_ms": "avg latency",
            "p95_latency_ms": "p95 latency", "total_tokens": "tokens", "cost_usd": "cost"}
 """Short headers, so a 200-column log fits every column whole."""
+ESSENTIAL = ("rank", "run_id", "accuracy", "composite")
+"""Shown at any width; the rest of TABLE_COLUMNS only where they fit whole, in PRIORITY order."""
+PRIORITY = ("avg_latency_ms", "model_name", "program", "n_samples", "best_floor_accuracy", "lift_accuracy",
+            "severity_accuracy", "prompt_template", "p95_latency_ms", "total_tokens", "cost_usd")
 
 
 class CompareFormat(str, Enum):
@@ -55,18 +59,45 @@ def _cell(row: Mapping[str, Any], column: str) -> str:
     return format_value(value, key.unit) if key else ("" if value is None else str(value))
 
 
-def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table:
-    """A rich table of leaderboard rows; run ids are never cut or wrapped (they are what you copy)."""
-    table = Table(title=title, title_justify="left")
-    for column in TABLE_COLUMNS:
-        header = HEADERS.get(column, column)
-        if column in BY_NAME or column in ("rank", "n_samples"):
-            table.add_column(header, justify="right", no_wrap=True)
-        else:  # names and ids: never cut, never wrapped (they are what you copy)
-            width = max((len(str(r.get(column))) for r in rows), default=len(header))
-            table.add_column(header, no_wrap=True, min_width=max(width, len(header)), overflow="fold")
+def _text(row: Mapping[str, Any], column: str, index: int) -> str:
+    return str(row.get("rank", index)) if column == "rank" else _cell(row, column)
+
+
+def _widths(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """The width each column needs to show its header and every cell whole."""
+    return {c: max([len(HEADERS.get(c, c))] + [len(_text(r, c, i)) for i, r in enumerate(rows, 1)])
+            for c in TABLE_COLUMNS}
+
+
+def fitting_columns(rows: Sequence[Mapping[str, Any]], width: int) -> list[str]:
+    """TABLE_COLUMNS that fit WIDTH whole, in order: ESSENTIAL ones always, then the others while they fit."""
+    need = {c: w + 3 for c, w in _widths(rows).items()}  # padding and a border per column
+    budget = width - 1 - sum(need[c] for c in ESSENTIAL)
+    keep = set(ESSENTIAL)
+    for column in PRIORITY:
+        if need[column] <= budget:
+            keep.add(column)
+            budget -= need[column]
+    return [c for c in TABLE_COLUMNS if c in keep]
+
+
+def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str, width: int | None = None) -> Table:
+    """A rich table of leaderboard rows, every cell whole: on a console narrower than WIDTH (default: the
+    console's), the least important columns are left out (the caption says which), and a run id too long for
+    even the essential columns folds onto a second line rather than losing characters."""
+    width = width or console.width
+    columns, widths = fitting_columns(rows, width), _widths(rows)
+    hidden = [HEADERS.get(c, c) for c in TABLE_COLUMNS if c not in columns]
+    caption = f"not shown at this width: {', '.join(hidden)} (--format json has all)" if hidden else None
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    folds = sum(widths[c] + 3 for c in columns) + 1 > width
+    for column in columns:
+        numeric = column in BY_NAME or column in ("rank", "n_samples")
+        fold = folds and column == "run_id"
+        table.add_column(HEADERS.get(column, column), justify="right" if numeric else "left", no_wrap=not fold,
+                         overflow="fold", min_width=None if fold else widths[column])
     for i, row in enumerate(rows, start=1):
-        table.add_row(*(_cell(row, c) if c != "rank" else str(row.get("rank", i)) for c in TABLE_COLUMNS))
+        table.add_row(*(_text(row, c, i) for c in columns))
     return table
 
 
