@@ -43,3 +43,8 @@ def test_heatmap_and_paired_bars_escape_labels() -> None:
     assert "&lt;a&gt;" in svg and "<a>" not in svg and 'stroke="#1b7f3b"' in svg   # the diagonal outlined
     bars = svg_paired_bars([("x", 3, 1)])
     assert "3 / 1" in bars and "predicted" in bars and "truth" in bars
+
+
+def test_count_axes_never_tick_between_whole_samples() -> None:
+    scale = value_scale([1.0, 2.0], 0, 100, unit="int", count=4)
+    assert scale.ticks(4) == [0, 1, 2]

@@ -46,6 +46,8 @@ class Scale:
     out_lo: float
     out_hi: float
     log: bool = False
+    min_step: float = 0.0
+    """The smallest tick step (1 for counts: no tick at 0.25 samples)."""
 
     def __call__(self, value: float) -> float:
         lo, hi, v = self.lo, self.hi, value
@@ -60,7 +62,7 @@ class Scale:
             steps = (1, 2, 5) if math.log10(self.hi / self.lo) <= 2 else (1,)
             marks = [m * 10 ** d for d in decades for m in steps]
             return [t for t in marks if self.lo <= t <= self.hi * 1.0001]
-        step = nice_step(self.hi - self.lo, count)
+        step = max(nice_step(self.hi - self.lo, count), self.min_step)
         first = math.ceil(self.lo / step - 1e-9) * step
         return [round(first + i * step, 10) for i in range(int((self.hi - first) / step + 1e-9) + 1)]
 
@@ -75,8 +77,9 @@ def value_scale(values: Sequence[float], out_lo: float, out_hi: float, *, unit: 
     if lo > 0 and hi / lo > 100:
         return Scale(10 ** math.floor(math.log10(lo)), 10 ** math.ceil(math.log10(hi)), out_lo, out_hi, log=True)
     top = hi if hi > 0 else 1.0
-    step = nice_step(top, count)
-    return Scale(0.0, math.ceil(top / step - 1e-9) * step, out_lo, out_hi)
+    min_step = 1.0 if unit == "int" else 0.0
+    step = max(nice_step(top, count), min_step)
+    return Scale(0.0, math.ceil(top / step - 1e-9) * step, out_lo, out_hi, min_step=min_step)
 
 
 def x_axis(scale: Scale, *, y: float, top: float, unit: Unit, label: str, count: int = 5) -> str:
