@@ -39,8 +39,11 @@ def test_invalid_yaml_and_wrong_type(tmp_path: Path) -> None:
 
 def test_unknown_program_and_template_list_the_choices(tmp_path: Path) -> None:
     config = _config(tmp_path, f"experiment_id: x\ndataset: {{version: {MINI_GOLDEN}}}\n")
-    code, output = _evaluate(tmp_path, config, "--program", "nope")
-    assert code == 1 and "available: cot, fewshot, knn, predict" in output
+    code, output = _evaluate(tmp_path, config, "--program", "nope")      # a usage error, like every choice
+    assert code == 2 and "'nope' is not one of" in output and "'two_stage'" in output
+    config = _config(tmp_path, f"experiment_id: x\ndataset: {{version: {MINI_GOLDEN}}}\nprogram: nope\n")
+    code, output = _evaluate(tmp_path, config)
+    assert code == 1 and "available: cot, fewshot, knn, predict" in output and "Traceback" not in output
     config = _config(tmp_path, f"experiment_id: x\ndataset: {{version: {MINI_GOLDEN}}}\nprompt: {{template: v9}}\n")
     code, output = _evaluate(tmp_path, config)
     assert code == 1 and "unknown prompt template 'v9'" in output

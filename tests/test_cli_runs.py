@@ -63,9 +63,9 @@ def test_leaderboard_rebuilds_and_prints(app: typer.Typer, runs_dir: Path) -> No
     assert result.exit_code == 0, result.output
     out = runs_dir.parent / "leaderboard.json"
     assert len(json.loads(out.read_text())["rows"]) == 3 and out.with_suffix(".html").is_file()
-    assert "3 runs" in result.output and "Leaderboard by accuracy" in result.output
+    assert "3 runs" in result.output and "Leaderboard by accuracy: golden-v1 / test" in result.output
     bad = invoke(app, "leaderboard", "--sort", "vibes", "--runs-dir", str(runs_dir))
-    assert bad.exit_code == 1 and "cannot sort by 'vibes'" in bad.output
+    assert bad.exit_code == 2 and "'vibes' is not one of" in bad.output and "'accuracy'" in bad.output
 
 
 def test_report_with_truncated_last_line(app: typer.Typer, runs_dir: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from dspy_logeval.core.errors import RunError
 from dspy_logeval.runs.leaderboard import (
     COLUMNS,
     pareto_front,
+    ranked,
     read_leaderboard,
     rebuild_leaderboard,
     sort_rows,
@@ -90,3 +92,34 @@ def test_leaderboard_html(runs_dir: Path, tmp_path: Path) -> None:
     html = write_leaderboard_html(rows, tmp_path / "lb.html").read_text()
     assert html.count("<svg") == 2 and "Pareto" in html and "Best config per metric" in html
     assert "#d62728" in html and "slow-good" in html and "fast-bad" in html
+
+
+def test_rebuild_writes_leaderboard_html_beside_the_json(runs_dir: Path, tmp_path: Path) -> None:
+    rebuild_leaderboard(runs_dir, tmp_path / "leaderboard.json")
+    html = (tmp_path / "leaderboard.html").read_text()
+    assert 'href="runs/20250102-100000-slow-good/report.html"' in html                 # relative, full run id
+    assert not list(tmp_path.glob(".leaderboard.html.*.tmp"))
+
+
+def test_no_mixed_ranking_across_dataset_versions(runs_dir: Path, tmp_path: Path) -> None:
+    make_run(runs_dir, "v2-best", [record(s) for s in SAMPLES], stamp="20250105-100000", dataset_version="golden-v2")
+    rows = rebuild_leaderboard(runs_dir, tmp_path / "lb.json")
+    ranks = {r["experiment_id"]: (r["dataset_version"], r["rank"]) for r in ranked(rows, "accuracy")}
+    assert ranks == {"v2-best": ("golden-v2", 1), "slow-good": ("golden-v1", 1), "mid": ("golden-v1", 2),
+                     "fast-bad": ("golden-v1", 3)}
+    html = (tmp_path / "lb.html").read_text()
+    assert html.count('<section class="group"') == 2 and '<select id="grp"' in html
+    assert '<option value="golden-v2 / test">' in html and '<option value="golden-v1 / test">' in html
+    v1 = html.split('data-group="golden-v1 / test"')[1]
+    assert "v2-best" not in v1                                                          # not ranked with v1 runs
+
+
+def test_leaderboard_charts_have_real_axes(runs_dir: Path, tmp_path: Path) -> None:
+    rows = rebuild_leaderboard(runs_dir, tmp_path / "lb.json")
+    html = write_leaderboard_html(rows, tmp_path / "lb.html").read_text()
+    scatter = html.split("Accuracy vs latency")[1].split("</svg>")[0]
+    for tick in ("0%</text>", "20%</text>", "100%</text>", "0 ms</text>", "1 s</text>"):
+        assert tick in scatter, tick
+    assert "average latency per sample" in scatter and "root cause accuracy" in scatter
+    over_time = html.split("Accuracy over time")[1].split("</svg>")[0]
+    assert "run time (UTC)" in over_time and re.search(r">01-0[123] \d\d:\d\d</text>", over_time)

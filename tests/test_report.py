@@ -60,3 +60,46 @@ def test_rescore_empty_run_is_a_run_error(tmp_path: Path) -> None:
 
 def test_fmt() -> None:
     assert fmt(0.5, "pct") == "50.0%" and fmt(None) == "–" and fmt(1234.4, "ms") == "1234 ms"
+
+
+def test_report_shows_root_cause_confusion_and_predicted_distribution(tmp_path: Path) -> None:
+    collapsed = [record(s, wrong(s, root_cause="crashloop_backoff" if i % 2 else "normal_operation",
+                                  severity="error"))
+                 for i, s in enumerate(SAMPLES * 3)]
+    run = make_run(tmp_path, "collapsed", collapsed)
+    html = write_report_html(run, run.metrics()).read_text(encoding="utf-8")
+    assert "Root cause: truth vs prediction" in html and 'id="pairs"' in html
+    assert "2 distinct root cause labels predicted for 4 true ones" in html       # the collapse, in words
+    assert "Predicted label distribution" in html and "predicted (blue) vs true (grey)" in html
+    assert "true dns_timeout, predicted crashloop_backoff" in html                   # a heatmap cell's tooltip
+    assert "Predictions: 2 distinct root cause labels" in write_summary(run, run.metrics()).read_text()
+
+
+def test_failures_highlight_the_fields_that_differ(run: RunFolder) -> None:
+    html = write_report_html(run, run.metrics()).read_text(encoding="utf-8")
+    row = html.split('data-cat="pod_lifecycle"')[1].split("</tr></tbody></table>")[0]
+    assert '<tr class="diff" data-field="root_cause">' in row                       # crashloop_backoff vs oom
+    assert '<tr class="same" data-field="severity">' in row and '<tr class="same" data-field="component">' in row
+    assert "(no prediction)" in html                                                   # the failed sample
+
+
+def test_prompt_data_is_embedded_once_and_cannot_close_the_script(tmp_path: Path) -> None:
+    s1 = SAMPLES[0]
+    rec = record(s1, wrong(s1)) | {"prompt_hash": "h1", "raw_completion": '{"x": "</script><b>"}'}
+    run = make_run(tmp_path, "prompts", [rec])
+    messages = [{"role": "system", "content": "sys </script>"}, {"role": "user", "content": "logs"}]
+    key = run.prompt_store.add(messages)
+    lines = (run.path / "results.jsonl").read_text().replace('"h1"', f'"{key}"')
+    (run.path / "results.jsonl").write_text(lines)
+    html = write_report_html(run, run.metrics()).read_text(encoding="utf-8")
+    data = html.split('<script type="application/json" id="prompt-data">')[1].split("</script>")[0]
+    parsed = json.loads(data)
+    assert parsed["raw"] == ['{"x": "</script><b>"}'] and list(parsed["prompts"]) == [key]
+    assert [m["content"] for m in parsed["messages"].values()] == ["sys </script>", "logs"]
+    assert f'data-h="{key}"' in html and "function showPrompt" in html
+
+
+def test_latency_histogram_has_ticks_in_ms_and_a_count_axis(run: RunFolder) -> None:
+    html = write_report_html(run, run.metrics()).read_text(encoding="utf-8")
+    latency = html.split("Latency distribution</h2>")[1].split("</svg>")[0]
+    assert "latency per sample" in latency and "samples" in latency and " ms</text>" in latency

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -16,14 +17,44 @@ from dspy_logeval.cli.common import EXIT_AT_ONCE
 from dspy_logeval.cli.dataset import dataset_app
 from dspy_logeval.cli.lm import lm_app
 
-app = typer.Typer(help="Measure and improve LLM-powered Kubernetes log analysis with DSPy.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(lm_app, name="lm")
 evaluate.register(app)
 runs.register(app)
 optimize.register(app)
 prod.register(app)
+
+
+def version_text() -> str:
+    """`dspy-logeval <version> (git <commit>)`: the installed package and, in a checkout, its commit."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from dspy_logeval.core.provenance import git_commit
+
+    try:
+        text = f"dspy-logeval {version('dspy-logeval')}"
+    except PackageNotFoundError:
+        text = "dspy-logeval (not installed)"
+    commit = git_commit()
+    return f"{text} (git {commit})" if commit else text
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", help="Print the package version and git commit, then exit.",
+                                          callback=_print_version, is_eager=True)] = False,
+) -> None:
+    """Measure and improve LLM-powered Kubernetes log analysis with DSPy.
+
+    Example: logeval evaluate configs/cot-smollm2.yaml --limit 10 && logeval leaderboard
+    """
 
 
 def main() -> None:

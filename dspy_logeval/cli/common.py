@@ -1,4 +1,8 @@
-"""What every CLI module shares: one-line errors, the console."""
+"""What every CLI module shares: one-line errors, the console, the choices of enumerated options.
+
+Every enumerated option is an Enum, so a bad value fails the same way everywhere (click's
+"Invalid value for '--x': 'y' is not one of ...") and --help lists the choices.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,48 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 
 import typer
 from rich.console import Console
 
 from dspy_logeval.core.errors import LogevalError, RunStopped
+from dspy_logeval.runs.ranking import SORTABLE
 
 # Off a terminal (CI logs, pipes) lines are not wrapped at 80 columns: a path or run id must stay copyable.
 # Set when a run stopped with requests possibly still in flight: everything is on disk by then, and the process
 # should leave at once instead of letting library exit hooks wait for those requests (cli/app.py main()).
 EXIT_AT_ONCE = threading.Event()
 console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
+
+
+
+
+class SplitChoice(str, Enum):
+    all = "all"
+    train = "train"
+    dev = "dev"
+    test = "test"
+
+
+class ProgramChoice(str, Enum):
+    """The programs of programs.PROGRAMS (a test pins the two together; importing programs loads DSPy)."""
+
+    predict = "predict"
+    cot = "cot"
+    fewshot = "fewshot"
+    knn = "knn"
+    two_stage = "two_stage"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+SortChoice = Enum("SortChoice", {name: name for name in SORTABLE}, type=str)  # type: ignore[misc]
+"""Leaderboard columns to rank by: the metric_keys names a leaderboard row carries (runs.ranking.SORTABLE)."""
+BY_COMPOSITE = SortChoice("composite")
 
 
 @contextmanager

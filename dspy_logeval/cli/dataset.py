@@ -29,7 +29,10 @@ DatasetRef = Annotated[str, typer.Argument(help="A version (golden-v2), a folder
 
 @dataset_app.command("validate")
 def validate_command(dataset: DatasetRef) -> None:
-    """Check schema, taxonomy labels, duplicate ids and messages, and metadata; print every problem."""
+    """Check schema, taxonomy labels, duplicate ids and messages, and metadata; print every problem.
+
+    Example: logeval dataset validate golden-v2
+    """
     from dspy_logeval.data.checks import validate_dataset
 
     with reported_errors():
@@ -47,7 +50,10 @@ def analyze_command(
     dataset: DatasetRef,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Show label distributions, log shape, labeling completeness and coverage recommendations."""
+    """Show label distributions, log shape, labeling completeness and coverage recommendations.
+
+    Example: logeval dataset analyze golden-v2 --json
+    """
     from dspy_logeval.data.analysis import analyze_samples
     from dspy_logeval.data.dataset import load_dataset
     from dspy_logeval.data.label_rules import rules_agreement
@@ -104,7 +110,10 @@ def freeze_command(
     description: Annotated[str, typer.Option(help="One line on what this version is.")] = "",
     datasets_dir: Annotated[Path, typer.Option(hidden=True)] = DATASETS_DIR,
 ) -> None:
-    """Write SRC as the immutable version datasets/VERSION/ (samples.json + metadata.json with its sha256)."""
+    """Write SRC as the immutable version datasets/VERSION/ (samples.json + metadata.json with its sha256).
+
+    Example: logeval dataset freeze /tmp/golden-v3.json --version golden-v3 --description "v2 plus synthetic"
+    """
     from dspy_logeval.data.freeze import freeze_version
 
     with reported_errors():

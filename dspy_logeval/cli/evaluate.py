@@ -9,15 +9,8 @@ from typing import Annotated
 
 import typer
 
-from dspy_logeval.cli.common import reported_errors
+from dspy_logeval.cli.common import ProgramChoice, SplitChoice, reported_errors
 from dspy_logeval.core.paths import PROMPTS_DIR, RUNS_DIR
-
-
-class SplitChoice(str, Enum):
-    all = "all"
-    train = "train"
-    dev = "dev"
-    test = "test"
 
 
 class AnalyzerChoice(str, Enum):
@@ -33,7 +26,7 @@ RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders 
 
 def evaluate_command(
     config: ConfigArg = None,
-    program: Annotated[str | None, typer.Option(help="Override the program: predict, cot, fewshot, knn.")] = None,
+    program: Annotated[ProgramChoice | None, typer.Option(help="Override the config's program.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset version (golden-v2) or a samples.json path.")] = None,
     split: Annotated[SplitChoice | None, typer.Option(help="Split to score (default: the config's).")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N samples.", min=1)] = None,
@@ -64,8 +57,8 @@ def evaluate_command(
         from dspy_logeval.eval.resolve import recorded_request, resolve_target
         from dspy_logeval.eval.runner import EvalRequest, evaluate_experiment
 
-        target = resolve_target(config, program=program, compiled=compiled, prompt=prompt, resume=resume,
-                                runs_dir=runs_dir, prompts_dir=prompts_dir)
+        target = resolve_target(config, program=program.value if program else None, compiled=compiled,
+                                prompt=prompt, resume=resume, runs_dir=runs_dir, prompts_dir=prompts_dir)
         rec_dataset, rec_split, rec_limit = recorded_request(target.resume) if target.resume else (None,) * 3
         request = EvalRequest(split=split.value if split else rec_split, dataset=dataset or rec_dataset,
                               limit=limit or rec_limit, concurrency=concurrency, cache=cache)
@@ -75,6 +68,7 @@ def evaluate_command(
                                       lineage=target.lineage)
     print_run(run.metrics(), title=f"{target.config.experiment_id} on {run.config().dataset.version}")
     typer.echo(f"run folder: {run.path}")
+    typer.echo(f"report: {run.path / 'report.html'}")
 
 
 def register(app: typer.Typer) -> None:

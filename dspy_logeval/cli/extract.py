@@ -43,7 +43,10 @@ def extract_command(
                                               "datasets/extract-plan.yaml.")] = None,
     out: Annotated[Path, typer.Option(help="Unlabeled samples file to write.")] = Path("unlabeled.json"),
 ) -> None:
-    """Pull error-ish logs from Loki per the plan and write unlabeled real samples (then: dataset label)."""
+    """Pull error-ish logs from Loki per the plan and write unlabeled real samples (then: dataset label).
+
+    Example: logeval dataset extract --loki http://localhost:3100 --since 14d --out unlabeled.json
+    """
     from dspy_logeval.data.extract.loki_client import LokiAuth, LokiClient
     from dspy_logeval.data.extract.pipeline import extract_to_file
     from dspy_logeval.data.extract.plan import DURATION, load_plan
@@ -67,7 +70,10 @@ def label_command(
                                              "samples (with --accept).")] = None,
     accept: Annotated[Path | None, typer.Option(help="A reviewed review file: merge its accepted labels.")] = None,
 ) -> None:
-    """Propose labels with the pattern rules for review; with --accept, merge reviewed labels into samples."""
+    """Propose labels with the pattern rules for review; with --accept, merge reviewed labels into samples.
+
+    Example: logeval dataset label unlabeled.json --accept unlabeled.review.json --out labeled.json
+    """
     from dspy_logeval.data.labeling import accept_review, write_review
     from dspy_logeval.data.unlabeled import read_unlabeled
 
@@ -94,7 +100,10 @@ def synthesize_command(
     n: Annotated[int, typer.Option("--n", help="How many samples.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed of every random field.")] = 7,
 ) -> None:
-    """Write N labeled samples of rare failures from templates (source: synthetic, template in provenance)."""
+    """Write N labeled samples of rare failures from templates (source: synthetic, template in provenance).
+
+    Example: logeval dataset synthesize --out synthetic.json --root-causes disk_pressure,pvc_pending --n 20
+    """
     from dspy_logeval.data.synthesize import synthesize_to_file
 
     wanted = [rc.strip() for rc in root_causes.split(",") if rc.strip()]

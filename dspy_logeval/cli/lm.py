@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,14 +11,21 @@ import typer
 from rich.table import Table
 
 from dspy_logeval.cli.common import console, reported_errors
-from dspy_logeval.lm.models import DEFAULT_MODEL
+from dspy_logeval.lm.models import DEFAULT_MODEL, MODELS
+
+ModelChoice = Enum("ModelChoice", {name: name for name in MODELS}, type=str)  # type: ignore[misc]
+"""The catalogued models (lm.models.MODELS), as the choices of every model-name option."""
+DEFAULT_CHOICE = ModelChoice(DEFAULT_MODEL)
 
 lm_app = typer.Typer(help="Embedded llama.cpp models and server.", no_args_is_help=True)
 
 
 @lm_app.command("list")
 def list_command() -> None:
-    """Show the model catalogue: size, quantisation, licence, source, checksum, and whether each is cached."""
+    """Show the model catalogue: size, quantisation, licence, source, checksum, and whether each is cached.
+
+    Example: logeval lm list
+    """
     from dspy_logeval.lm.models import MODELS, is_cached
 
     table = Table("name", "params", "quant", "size", "licence", "source", "sha256", "cached")
@@ -31,7 +39,8 @@ def list_command() -> None:
 
 @lm_app.command("pull")
 def pull_command(
-    name: Annotated[str, typer.Argument(help="Model name from `logeval lm list`.")] = DEFAULT_MODEL,
+    name: Annotated[ModelChoice, typer.Argument(help="Model name from `logeval lm list`.")
+                    ] = DEFAULT_CHOICE,
     from_file: Annotated[Path | None, typer.Option("--from", help="Import a .gguf you already have (checked "
                                                                   "against the catalogue first).")] = None,
 ) -> None:
@@ -43,25 +52,29 @@ def pull_command(
     from dspy_logeval.lm.models import known_model
 
     with reported_errors():
-        path = pull_model(known_model(name), from_file=from_file)
-    typer.echo(f"{name}: {path}")
+        path = pull_model(known_model(name.value), from_file=from_file)
+    typer.echo(f"{name.value}: {path}")
 
 
 @lm_app.command("serve")
 def lm_serve_command(
-    model: Annotated[str, typer.Option(help="Known model name (see `logeval lm list`).")] = DEFAULT_MODEL,
+    model: Annotated[ModelChoice, typer.Option(help="Known model name (see `logeval lm list`).")
+                     ] = DEFAULT_CHOICE,
     file: Annotated[str | None, typer.Option(help="A .gguf file to serve instead of a known model.")] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8080,
     parallel: Annotated[int, typer.Option(help="Server slots (concurrent requests).", min=1, max=16)] = 1,
     n_ctx: Annotated[int, typer.Option(help="Context window per slot.", min=512)] = 8192,
 ) -> None:
-    """Run the embedded llama.cpp server in the foreground until Ctrl-C."""
+    """Run the embedded llama.cpp server in the foreground until Ctrl-C.
+
+    Example: logeval lm serve --model smollm2-135m-instruct --port 8080 --parallel 2
+    """
     from dspy_logeval.core.config import ModelConfig
     from dspy_logeval.lm.endpoint import model_file
     from dspy_logeval.lm.server import EmbeddedServer
 
     with reported_errors():
-        path, _sha = model_file(ModelConfig(name=model, file=file))
+        path, _sha = model_file(ModelConfig(name=model.value, file=file))
         with EmbeddedServer(path, port=port, parallel=parallel, n_ctx=n_ctx) as server:
             typer.echo(f"serving {path.name} at {server.base_url} (OpenAI-compatible: {server.base_url}/v1); "
                        "Ctrl-C stops it")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dspy_logeval.cli.common import console, reported_errors
+from dspy_logeval.cli.common import BY_COMPOSITE, ProgramChoice, SortChoice, console, reported_errors
 from dspy_logeval.cli.render import EvalProgress, print_run
 from dspy_logeval.cli.runs import leaderboard_table, print_comparison
 from dspy_logeval.core.errors import ConfigError
@@ -19,14 +19,6 @@ from dspy_logeval.core.paths import COMPILED_DIR, CONFIGS_DIR, RUNS_DIR
 DEFAULT_MAX_ATTEMPTS = 20
 """Teacher attempts bootstrapping may spend by default: enough for a few demos from a teacher that passes one in
 five, and it keeps `optimize` on the 135M model near 15 minutes on 2 cores (docs/results.md)."""
-
-
-class ProgramChoice(str, Enum):
-    predict = "predict"
-    cot = "cot"
-    fewshot = "fewshot"
-    knn = "knn"
-    two_stage = "two_stage"
 
 
 class OptimizerChoice(str, Enum):
@@ -121,10 +113,14 @@ def sweep_command(
     configs: Annotated[list[Path] | None, typer.Argument(help="Experiment YAML files, run in order.")] = None,
     glob: Annotated[str | None, typer.Option(help="Also run every config matching this glob.")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N samples of each.", min=1)] = None,
-    sort: Annotated[str, typer.Option(help="Leaderboard column to rank the slice by.")] = "composite",
+    sort: Annotated[SortChoice, typer.Option(help="Leaderboard column to rank the slice by.")
+                    ] = BY_COMPOSITE,
     runs_dir: Annotated[Path, typer.Option(hidden=True)] = RUNS_DIR,
 ) -> None:
-    """Run several experiments in sequence, then print the leaderboard rows of this sweep."""
+    """Run several experiments in sequence, then print the leaderboard rows of this sweep.
+
+    Example: logeval sweep --glob 'configs/*-smollm2*.yaml' --limit 20 --sort accuracy
+    """
     from dspy_logeval.core.config import load_config
     from dspy_logeval.eval.runner import EvalRequest, evaluate_experiment
     from dspy_logeval.runs.leaderboard import rebuild_leaderboard, sort_rows
@@ -133,7 +129,6 @@ def sweep_command(
         paths = list(configs or []) + [Path(p) for p in sorted(globlib.glob(glob or ""))]
         if not paths:
             raise ConfigError("give config files or --glob 'configs/*.yaml'")
-        sort_rows([], sort)  # an unknown sort key fails now, not after an hour of runs
         loaded = [load_config(p) for p in paths]  # validate all before the first model starts
         run_ids = []
         for cfg in loaded:
@@ -142,8 +137,8 @@ def sweep_command(
             run_ids.append(run.run_id)
             print_run(run.metrics(), title=run.run_id)
         rows = rebuild_leaderboard(runs_dir, runs_dir.parent / "leaderboard.json")
-        mine = sort_rows([r for r in rows if r["run_id"] in run_ids], sort)
-    console.print(leaderboard_table(mine, title=f"sweep: {len(mine)} runs by {sort}"))
+        mine = sort_rows([r for r in rows if r["run_id"] in run_ids], sort.value)
+    console.print(leaderboard_table(mine, title=f"sweep: {len(mine)} runs by {sort.value}"))
 
 
 def register(app: typer.Typer) -> None:

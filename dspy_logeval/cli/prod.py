@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from dspy_logeval.cli.common import console, reported_errors
+from dspy_logeval.cli.common import ProgramChoice, SplitChoice, console, reported_errors
 from dspy_logeval.core.errors import ConfigError
 from dspy_logeval.core.paths import LEADERBOARD_PATH, PROMPTS_DIR, RUNS_DIR
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 PromptsDirOpt = Annotated[Path, typer.Option("--prompts-dir", help="Where prompt artifacts live.", hidden=True)]
 RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run folders live.", hidden=True)]
 DatasetOpt = Annotated[str | None, typer.Option(help="Dataset version or samples.json (default: the source's).")]
-SplitOpt = Annotated[str, typer.Option(help="all, train, dev or test.")]
+SplitOpt = Annotated[SplitChoice, typer.Option(help="The split to compare on.")]
 LimitOpt = Annotated[int | None, typer.Option(help="Score only the first N samples.", min=1)]
 EndpointOpt = Annotated[str | None, typer.Option(help="'embedded' or an OpenAI-compatible URL (default: config's).")]
 
@@ -28,30 +28,36 @@ def export_command(
     source: Annotated[str | None, typer.Argument(help="Run id (or folder) or a compiled program .json.")] = None,
     name: Annotated[str, typer.Option(help="Artifact name: writes artifacts/prompts/NAME.json.")] = "",
     template: Annotated[str | None, typer.Option(help="Export a bare template instead of a run.")] = None,
-    program: Annotated[str, typer.Option(help="Program for --template: predict or cot.")] = "predict",
+    program: Annotated[ProgramChoice, typer.Option(help="Program for --template (one request per sample: predict "
+                                                        "or cot).")] = ProgramChoice.predict,
     config: Annotated[Path | None, typer.Option(help="Sampling/model config for --template.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing NAME (its version goes up by one).")] = False,
     verify: Annotated[bool, typer.Option(help="Run DSPy and the production analyzer side by side (temp 0).")] = False,
     dataset: DatasetOpt = None,
-    split: SplitOpt = "test",
+    split: SplitOpt = SplitChoice.test,
     limit: LimitOpt = None,
     endpoint: EndpointOpt = None,
     prompts_dir: PromptsDirOpt = PROMPTS_DIR,
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
-    """Export a run's (or a compiled or template) program as a prompt artifact for the production analyzer."""
+    """Export a run's (or a compiled or template) program as a prompt artifact for the production analyzer.
+
+    Example: logeval export 20261205-102905-predict-smollm2 --name predict-smollm2 --verify --limit 5
+    """
     from dspy_logeval.export import artifact as export
     from dspy_logeval.export.parity import verify_parity
 
     if not name:
         raise typer.BadParameter("give the artifact a name", param_hint="--name")
     with reported_errors():
-        src = export.resolve_source(source, template=template, runs_dir=runs_dir, program=program, config=config)
+        src = export.resolve_source(source, template=template, runs_dir=runs_dir, program=program.value,
+                                     config=config)
         artifact, path = export.export_prompt(src, name=name, prompts_dir=prompts_dir, force=force)
         typer.echo(f"wrote {path} ({artifact.name} v{artifact.version}, {len(artifact.messages)} messages, "
                    f"{len(artifact.demos)} demos)")
         if verify:
-            report = verify_parity(src, artifact, dataset=dataset, split=split, limit=limit, endpoint=endpoint)
+            report = verify_parity(src, artifact, dataset=dataset, split=split.value, limit=limit,
+                                   endpoint=endpoint)
             _print_parity(report)
 
 
@@ -70,7 +76,10 @@ def promote_command(
     name: Annotated[str, typer.Argument(help="Prompt artifact to serve in production.")],
     prompts_dir: PromptsDirOpt = PROMPTS_DIR,
 ) -> None:
-    """Point production (artifacts/prompts/production.json) at prompt NAME."""
+    """Point production (artifacts/prompts/production.json) at prompt NAME.
+
+    Example: logeval promote predict-smollm2
+    """
     from dspy_logeval.serve.promotion import promote
 
     with reported_errors():
@@ -80,12 +89,16 @@ def promote_command(
 
 
 def prompts_command(prompts_dir: PromptsDirOpt = PROMPTS_DIR) -> None:
-    """List prompt artifacts with their test metrics; * marks the one in production."""
+    """List prompt artifacts with their test metrics; * marks the one in production.
+
+    Example: logeval prompts
+    """
     from dspy_logeval.serve.promotion import list_prompts
 
     with reported_errors():
         rows = list_prompts(prompts_dir)
     table = Table("", "name", "version", "source run", "composite", "accuracy", "n", "created", title="prompts")
+    table.columns[3].no_wrap = True  # a full run id, never cut
     for row in rows:
         m = row.test_metrics
         table.add_row("*" if row.production else "", row.name, str(row.version or "-"), row.source_run or "-",
@@ -111,7 +124,10 @@ def serve_command(
     prompts_dir: PromptsDirOpt = PROMPTS_DIR,
     leaderboard: Annotated[Path, typer.Option(help="leaderboard.json to serve.", hidden=True)] = LEADERBOARD_PATH,
 ) -> None:
-    """Serve the production analyzer API (/v1/analyze, /health, /metrics, /api/evals/leaderboard)."""
+    """Serve the production analyzer API (/v1/analyze, /health, /metrics, /api/evals/leaderboard).
+
+    Example: logeval serve --endpoint http://localhost:8080 --port 8000
+    """
     import uvicorn
 
     from dspy_logeval.serve.api import Limits, create_app

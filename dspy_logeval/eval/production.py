@@ -16,10 +16,10 @@ from dspy_logeval.core.config import ExperimentConfig, load_config, validate_con
 from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, LMResponseError, ModelUnavailable
 from dspy_logeval.data.dataset import Sample
 from dspy_logeval.eval.failures import classify_error
-from dspy_logeval.eval.predict import base_record, finish_record
+from dspy_logeval.eval.predict import base_record, exchange_fields, finish_record
 from dspy_logeval.lm.endpoint import endpoint_record, open_endpoint
 from dspy_logeval.runs.record import SampleRecord
-from dspy_logeval.serve.analyzer import LogAnalyzer
+from dspy_logeval.serve.analyzer import Exchange, LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import PromptArtifact
 from dspy_logeval.serve.session import analyzer_on
 
@@ -27,14 +27,23 @@ from dspy_logeval.serve.session import analyzer_on
 def production_record(analyzer: LogAnalyzer, sample: Sample, *, weights: Mapping[str, float]) -> SampleRecord:
     """One sample through the production analyzer as a results.jsonl record; failures become data."""
     record = base_record(sample)
+    exchanges: list[Exchange] = []
     started = time.perf_counter()
     try:
-        result = analyzer.analyze(record["logs"])
+        result = analyzer.analyze(record["logs"], exchanges=exchanges)
     except (AnalysisParseError, ModelUnavailable, LMRequestError, LMResponseError) as exc:
         return finish_record(record, None, weights=weights, latency_ms=(time.perf_counter() - started) * 1000,
-                             usage={}, error=classify_error(exc))
+                             usage={}, error=classify_error(exc), exchange=_last(exchanges))
     return finish_record(record, result.analysis.labels(), weights=weights, latency_ms=result.latency_ms,
-                         usage=result.tokens, reasoning=result.analysis.reasoning)
+                         usage=result.tokens, reasoning=result.analysis.reasoning, exchange=_last(exchanges))
+
+
+def _last(exchanges: list[Exchange]) -> dict[str, Any]:
+    """The record fields of the last request (the one whose answer was parsed), if one was answered."""
+    if not exchanges:
+        return {}
+    last = exchanges[-1]
+    return exchange_fields([dict(m) for m in last.messages], last.content)
 
 
 def artifact_config(artifact: PromptArtifact, *, endpoint: str | None = None) -> ExperimentConfig:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.core.files import write_json_atomic
+from dspy_logeval.runs.prompt_store import PromptStore
 from dspy_logeval.runs.record import RUN_FORMAT_VERSION, RunRecord, RunState, SampleRecord
 
 
@@ -24,6 +25,14 @@ class RunFolder:
     """One evaluation run on disk."""
 
     path: Path
+    _prompts: PromptStore | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def prompt_store(self) -> PromptStore:
+        """The run's prompts.jsonl (messages each record's prompt_hash points at)."""
+        if self._prompts is None:
+            self._prompts = PromptStore(self.path)
+        return self._prompts
 
     @property
     def run_id(self) -> str:
@@ -47,7 +56,10 @@ class RunFolder:
         return cls(path)
 
     def append(self, record: SampleRecord) -> None:
-        """Append one sample's record to results.jsonl and flush it to disk at once."""
+        """Append one sample's record to results.jsonl and flush it to disk at once; its prompt messages go to
+        prompts.jsonl (once per run), the record keeps their hash."""
+        if record.prompt_messages is not None:
+            self.prompt_store.add(record.prompt_messages)
         self._append_line("results.jsonl", record)
 
     def record_failure(self, record: SampleRecord) -> None:

@@ -88,6 +88,12 @@ class SampleRecord(_Record):
     reasoning: str | None = None
     floors: dict[str, dict[str, str]] | None = None
     """What each no-LLM floor answered for this sample (data/floors.py); None in runs written before floors."""
+    prompt_hash: str | None = None
+    """sha256 of the messages sent for this sample (the last LM call); they are in the run's prompts.jsonl."""
+    raw_completion: str | None = None
+    """The LM's answer text as it came back, before parsing (cut at runs.prompt_store.RAW_COMPLETION_MAX)."""
+    prompt_messages: list[dict[str, Any]] | None = Field(default=None, exclude=True)
+    """The messages themselves, in memory only: RunFolder.append moves them to prompts.jsonl."""
 
     def to_json(self) -> dict[str, Any]:
         """The line as written: every field, extras included."""

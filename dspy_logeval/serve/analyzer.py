@@ -30,7 +30,7 @@ from dspy_logeval.data.retrieval import TfidfIndex
 from dspy_logeval.data.taxonomy import load_taxonomy
 from dspy_logeval.serve.prompt_artifact import LABEL_FIELDS, PromptArtifact, Sampling, Stage
 
-__all__ = ["Analysis", "AnalysisResult", "AnalyzerSettings", "LogAnalyzer", "LogEntry", "PromptArtifact"]
+__all__ = ["Analysis", "AnalysisResult", "AnalyzerSettings", "Exchange", "LogAnalyzer", "LogEntry", "PromptArtifact"]
 log = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 CHAT_PATH = "/v1/chat/completions"
@@ -79,6 +79,11 @@ def _json_object(text: str) -> dict[str, Any]:
     return data
 
 
+def _note(exchanges: list[Exchange] | None, messages: list[dict[str, str]], completion: Completion) -> None:
+    if exchanges is not None:
+        exchanges.append(Exchange(messages, completion.content))
+
+
 def _taxonomy_labels() -> dict[str, tuple[str, ...]]:
     tax = load_taxonomy()
     return {name: getattr(tax, attr) for name, attr in LABEL_FIELDS.items()}
@@ -110,6 +115,14 @@ class Completion:
     content: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request the analyzer sent (its messages) and the answer text that came back, before parsing."""
+
+    messages: list[dict[str, str]]
+    content: str
 
 
 @dataclass(frozen=True)
@@ -244,14 +257,22 @@ class LogAnalyzer:
             where = ".".join(str(p) for p in err["loc"]) or "answer"
             raise AnalysisParseError(f"the LM answer does not fit the schema: {where}: {err['msg']}") from None
 
-    def analyze(self, logs: str | Sequence[LogLine]) -> AnalysisResult:
-        """Analyze LOGS: build the prompt, call the LM, parse its answer (two requests for a staged artifact)."""
+    def analyze(self, logs: str | Sequence[LogLine], *, exchanges: list[Exchange] | None = None) -> AnalysisResult:
+        """Analyze LOGS: build the prompt, call the LM, parse its answer (two requests for a staged artifact).
+
+        EXCHANGES, when given, receives each request's messages and raw answer as it completes, so a caller
+        sees what was sent and answered even when parsing the answer then fails (the evaluation records it).
+        """
         started = time.perf_counter()
-        completion = self.call_llm(self.build_prompt(logs))
+        messages = self.build_prompt(logs)
+        completion = self.call_llm(messages)
+        _note(exchanges, messages, completion)
         if self.prompt.stages is None:
             return self._result(completion, started)
         stage = self.next_stage(completion.content)
-        second = self.call_llm(stage.render(self._text(logs)), stage.response_format)
+        messages = stage.render(self._text(logs))
+        second = self.call_llm(messages, stage.response_format)
+        _note(exchanges, messages, second)
         return self._result(second, started, stage=stage, first=completion)
 
     async def aanalyze(self, logs: str | Sequence[LogLine]) -> AnalysisResult:
