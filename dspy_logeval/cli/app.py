@@ -9,7 +9,7 @@ import logging
 
 import typer
 
-from dspy_logeval.cli import evaluate, optimize, prod, runs
+from dspy_logeval.cli import evaluate, gate, optimize, prod, runs
 from dspy_logeval.cli.dataset import dataset_app
 from dspy_logeval.cli.lm import lm_app
 
@@ -21,6 +21,7 @@ evaluate.register(app)
 runs.register(app)
 optimize.register(app)
 prod.register(app)
+gate.register(app)
 
 
 def main() -> None:

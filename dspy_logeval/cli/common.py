@@ -11,6 +11,10 @@ from rich.console import Console
 
 from dspy_logeval.core.errors import LogevalError
 
+GATE_FAILED = 3
+"""Exit code of a failed gate (`logeval gate`, `compare --fail-on worse`); 1 stays for errors. deploy/k8s relies
+on it: a failed gate fails the nightly Job at once, an error is retried."""
+
 # Off a terminal (CI logs, pipes) lines are not wrapped at 80 columns: a path or run id must stay copyable.
 console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from dspy_logeval.cli.common import console, reported_errors
+from dspy_logeval.cli.common import GATE_FAILED, console, reported_errors
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.core.paths import LEADERBOARD_PATH, RUNS_DIR
 from dspy_logeval.runs.metric_keys import BY_NAME, SORTABLE, format_value
@@ -57,9 +57,14 @@ def compare_command(
     run_b: Annotated[str, typer.Argument(help="Candidate run, compared against RUN_A.")],
     force: Annotated[bool, typer.Option(help="Compare even when the runs used different datasets.")] = False,
     markdown: Annotated[bool, typer.Option(help="Print the comparison as markdown.")] = False,
+    fail_on: Annotated[Literal["worse"] | None, typer.Option(
+        help="Exit 3 when the verdict is 'worse' (RUN_B significantly worse than RUN_A), for CI.")] = None,
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
-    """Compare RUN_B against RUN_A on their shared samples: deltas with CIs, McNemar, verdict."""
+    """Compare RUN_B against RUN_A on their shared samples: deltas with CIs, McNemar, verdict.
+
+    Exit codes: 0 done (with --fail-on worse: not worse), 1 error, 3 --fail-on worse and the verdict is worse.
+    """
     from dspy_logeval.runs.folder import resolve_run
 
     with reported_errors():
@@ -69,8 +74,12 @@ def compare_command(
         result = compare.compare_runs(a, b, force=force)
     if markdown:
         typer.echo(result.to_markdown())
-        return
-    print_comparison(result)
+    else:
+        print_comparison(result)
+    if fail_on == "worse" and result.verdict == "worse":
+        typer.secho(f"failed: {result.run_b} is significantly worse than {result.run_a}", fg=typer.colors.RED,
+                    err=True)
+        raise typer.Exit(code=GATE_FAILED)
 
 
 def print_comparison(result: Comparison) -> None:

@@ -11,6 +11,8 @@
   + LMRequestError    the LM server refused a production request (4xx, e.g. the logs exceed its context)
   + LogSourceError    Loki unreachable or refused a query
   + RunStopped        a run stopped part-way (LM gone, Ctrl-C); its records are kept for --resume
+  + PromotionRefused  a candidate prompt scored worse than production, or cannot be compared (--force overrides)
+  + TrackingError     MLflow not installed, or its tracking server unreachable
 """
 
 from __future__ import annotations
@@ -58,3 +60,11 @@ class LogSourceError(LogevalError):
 
 class RunStopped(LogevalError):
     """A run that stopped part-way; what it recorded is kept and can be resumed."""
+
+
+class PromotionRefused(LogevalError):
+    """A prompt that would make production significantly worse, or that cannot be shown not to."""
+
+
+class TrackingError(LogevalError):
+    """A finished run could not be logged to the experiment tracker."""

@@ -26,13 +26,37 @@ def _user() -> str:
         return "unknown"
 
 
-def promote(name: str, prompts_dir: Path) -> dict[str, Any]:
-    """Point production at artifact NAME (checked first) and return the pointer written."""
+def promote(name: str, prompts_dir: Path, *, check: str | None = None, forced: bool = False,
+            reason: str | None = None) -> dict[str, Any]:
+    """Point production at artifact NAME (checked first) and return the pointer written.
+
+    Each promotion is appended to the pointer's `history` (who, when, what it replaced, the pre-promotion
+    CHECK's outcome, and whether it was FORCED past a refusal with REASON), so the audit trail stays in one file.
+    """
     artifact = load_artifact(name, prompts_dir)
-    pointer = {"format_version": 1, "name": artifact.name, "version": artifact.version,
-               "source_run": artifact.source_run, "promoted_by": _user(), "promoted_at": now_iso()}
+    previous = production_pointer(prompts_dir) or {}
+    entry = {"name": artifact.name, "version": artifact.version, "source_run": artifact.source_run,
+             "promoted_by": _user(), "promoted_at": now_iso(), "replaced": _ref(previous), "check": check,
+             "forced": forced, "reason": reason}
+    pointer = {"format_version": 1, **{k: entry[k] for k in ("name", "version", "source_run", "promoted_by",
+                                                             "promoted_at")},
+               "history": [*previous.get("history", []), entry]}
     write_json_atomic(prompts_dir / PRODUCTION_POINTER, pointer)
     return pointer
+
+
+def _ref(pointer: dict[str, Any]) -> str | None:
+    return f"{pointer['name']} v{pointer.get('version')}" if pointer else None
+
+
+def production_source_run(prompts_dir: Path) -> str | None:
+    """The run that scored the production prompt, as its pointer records; ArtifactError if none is promoted."""
+    pointer = production_pointer(prompts_dir)
+    if pointer is None:
+        raise ArtifactError(f"no prompt is promoted in {prompts_dir}: nothing to compare against; "
+                            "run `logeval promote NAME` first")
+    source = pointer.get("source_run")
+    return str(source) if source else None
 
 
 def production_pointer(prompts_dir: Path) -> dict[str, Any] | None:
