@@ -46,10 +46,11 @@ def patch_config(run: RunFolder, **fields: Any) -> None:
     path.write_text(json.dumps(data))
 
 
-def export_from(prompts: Path, name: str, run: RunFolder | None) -> None:
+def export_from(prompts: Path, name: str, run: RunFolder | str | None, **provenance_: Any) -> None:
     """A prompt artifact NAME whose provenance names RUN as its source run (None: no source run)."""
     source = source_from_template("root_cause_v1")
-    provenance = {**source.provenance, "source_run": run.run_id if run else None}
+    ref = run.run_id if isinstance(run, RunFolder) else run
+    provenance = {**source.provenance, "source_run": ref, **provenance_}
     export_prompt(ProgramSource(source.program, source.config, provenance), name=name, prompts_dir=prompts)
 
 
@@ -124,6 +125,23 @@ def test_gate_against_production_errors_are_one_line(tmp_path: Path) -> None:
     promote("orphan", prompts)
     orphan = _gate(tmp_path, bad.run_id, "--against", "production")
     assert orphan.exit_code == 1 and "records no source run" in orphan.output
+    assert "records no test composite" in orphan.output and orphan.output.count("\n") == 1
+
+
+def test_gate_against_production_without_its_run_uses_the_recorded_composite(tmp_path: Path) -> None:
+    runs, prompts = tmp_path / "runs", tmp_path / "prompts"
+    good, bad = _good(runs), _bad(runs)
+    export_from(prompts, "prod", "20241231-000000-gone", test_metrics={"composite": 0.9, "n_samples": 61},
+                dataset={"version": "golden-v1", "sha256": "abc123"})
+    promote("prod", prompts)
+    failed = _gate(tmp_path, bad.run_id, "--against", "production")
+    assert failed.exit_code == 3, failed.output
+    assert "FAIL  vs production prod v1 (recorded; source run 20241231-000000-gone not here): composite 0.650 " \
+           "[0.650, 0.650] vs recorded 0.900 on 61 samples (unpaired): worse" in failed.output
+    assert _gate(tmp_path, good.run_id, "--against", "production").exit_code == 0
+    patch_config(good, dataset={"version": "golden-v2", "sha256": "fff", "split": "test"})
+    other = _gate(tmp_path, good.run_id, "--against", "production")
+    assert other.exit_code == 1 and "not comparable" in other.output
 
 
 def test_baseline_is_the_newest_uncompiled_run_of_the_same_config(tmp_path: Path) -> None:
@@ -138,7 +156,7 @@ def test_baseline_is_the_newest_uncompiled_run_of_the_same_config(tmp_path: Path
     assert baseline_of(older, runs).run_id == first.run_id
     assert baseline_of(first, runs) is None and baseline_of(other, runs) is None
     with pytest.raises(RunError, match="no scored run of exp without lineage"):
-        reference_run("baseline", first, runs_dir=runs, production_source=None)
+        reference_run("baseline", first, runs_dir=runs)
     result = _gate(tmp_path, compiled.run_id, "--against", "baseline")
     assert result.exit_code == 3 and f"FAIL  vs baseline {older.run_id}" in result.output
 

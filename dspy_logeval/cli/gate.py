@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,8 +21,9 @@ def gate_command(
     run: Annotated[str, typer.Argument(help="Run to gate: id, unique prefix/suffix, folder or 'latest'.")],
     against: Annotated[str | None, typer.Option(
         help="Fail when RUN is significantly worse (paired test, as compare) than: 'production' (the run that "
-             "scored the promoted prompt), 'baseline' (newest uncompiled run of the same config and dataset) "
-             "or a run id. Default: the config's gate.against.")] = None,
+             "scored the promoted prompt; when that run is not here, unpaired against the composite its artifact "
+             "recorded), 'baseline' (newest uncompiled run of the same config and dataset) or a run id. "
+             "Default: the config's gate.against.")] = None,
     min_: Annotated[list[str] | None, typer.Option(
         "--min", help="NAME=VALUE: fail when metric NAME is below VALUE (names: `logeval leaderboard --help`).")
                     ] = None,
@@ -47,9 +48,8 @@ def gate_command(
         against = against or (gate_config.against if gate_config else None)
         reference = None
         if against:
-            reference = reference_run(against, folder, runs_dir=runs_dir,
-                                      production_source=_production_source(prompts_dir) if against == PRODUCTION
-                                      else None)
+            production = _production(prompts_dir) if against == PRODUCTION else None
+            reference = reference_run(against, folder, runs_dir=runs_dir, production=production)
         result = gate_run(folder, thresholds=thresholds, reference=reference,
                           reference_label=against if against in ("production", "baseline") else "run")
     _print_gate(result)
@@ -57,10 +57,10 @@ def gate_command(
         raise typer.Exit(code=GATE_FAILED)
 
 
-def _production_source(prompts_dir: Path) -> str | None:
-    from dspy_logeval.serve.promotion import production_source_run
+def _production(prompts_dir: Path) -> dict[str, Any]:
+    from dspy_logeval.serve.promotion import production_provenance
 
-    return production_source_run(prompts_dir)
+    return production_provenance(prompts_dir)
 
 
 def _print_gate(result: GateResult) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dspy_logeval.core.config import GateConfig
 from dspy_logeval.core.errors import ConfigError, RunError
 from dspy_logeval.runs.baseline import baseline_of
 from dspy_logeval.runs.compare import Comparison, compare_runs
 from dspy_logeval.runs.folder import RunFolder, resolve_run
-from dspy_logeval.runs.metric_keys import SORTABLE, MetricKey, format_value, metric_key, metric_value
+from dspy_logeval.runs.metric_keys import SORTABLE, MetricKey, format_value, metric_ci, metric_key, metric_value
 
 Bound = Literal["min", "max"]
 PRODUCTION = "production"
@@ -123,22 +123,67 @@ def check_reference(reference: RunFolder, run: RunFolder, *, label: str, seed: i
     return Check(f"vs {label} {reference.run_id}", value, "not worse", comparison.verdict != "worse"), comparison
 
 
-def reference_run(against: str, run: RunFolder, *, runs_dir: Path, production_source: str | None) -> RunFolder:
-    """The run to test RUN against: 'production' (PRODUCTION_SOURCE, the promoted prompt's source run),
-    'baseline' (runs/baseline.py) or a run id/folder.
+@dataclass(frozen=True)
+class RecordedReference:
+    """Production known only by the test metrics its prompt artifact recorded: its source run is not in this
+    runs dir (a fresh CI clone, the nightly's volume). Compared unpaired, so only a clear drop fails."""
+
+    label: str
+    composite: float
+    dataset_sha256: str | None
+    n_samples: int | None = None
+
+
+def production_reference(provenance: Mapping[str, Any], *, runs_dir: Path) -> RunFolder | RecordedReference:
+    """Production's source run when it is here (paired test), else what its artifact recorded (unpaired).
+
+    PROVENANCE is serve.promotion.production_provenance's dict: name, version, source_run, dataset, test_metrics.
+    """
+    who = f"production {provenance.get('name')} v{provenance.get('version')}"
+    source = provenance.get("source_run")
+    if source:
+        try:
+            return resolve_run(str(source), runs_dir)
+        except RunError:
+            pass
+    recorded = provenance.get("test_metrics") or {}
+    composite = recorded.get("composite")
+    if not isinstance(composite, (int, float)):
+        where = f"its source run {source} is not in {runs_dir}" if source else "it records no source run"
+        raise RunError(f"--against production: {where}, and {who} records no test composite to compare with; "
+                       "promote a prompt exported from a scored run")
+    n = recorded.get("n_samples")
+    return RecordedReference(f"{who} (recorded; source run {source or 'unknown'} not here)", float(composite),
+                             (provenance.get("dataset") or {}).get("sha256"), n if isinstance(n, int) else None)
+
+
+def check_recorded(run: RunFolder, metrics: Mapping[str, Any], reference: RecordedReference) -> Check:
+    """Unpaired: RUN is worse when the upper bound of its composite's 95% CI is below the recorded composite."""
+    sha = run.config().dataset.sha256
+    if reference.dataset_sha256 and sha != reference.dataset_sha256:
+        raise RunError(f"{run.run_id} scored dataset sha256 {str(sha)[:12]}, but {reference.label} was scored on "
+                       f"{reference.dataset_sha256[:12]}: not comparable")
+    value = float(metric_value(metrics, "composite") or 0.0)
+    low, high = metric_ci(metrics, "composite") or [value, value]
+    worse = high < reference.composite
+    n = f" on {reference.n_samples} samples" if reference.n_samples else ""
+    text = (f"composite {value:.3f} [{low:.3f}, {high:.3f}] vs recorded {reference.composite:.3f}{n} (unpaired): "
+            f"{'worse' if worse else 'not significantly worse'}")
+    return Check(f"vs {reference.label}", text, "not worse", not worse)
+
+
+def reference_run(against: str, run: RunFolder, *, runs_dir: Path,
+                  production: Mapping[str, Any] | None = None) -> RunFolder | RecordedReference:
+    """The reference to test RUN against: 'production' (PRODUCTION: the promoted prompt's provenance, see
+    production_reference), 'baseline' (runs/baseline.py) or a run id/folder.
 
     Raises:
-        RunError: nothing promoted, the source run is not here, or no baseline run exists.
+        RunError: no production provenance given, no baseline run, or no such run.
     """
     if against == PRODUCTION:
-        if production_source is None:
-            raise RunError("--against production: the production prompt records no source run; promote a prompt "
-                           "exported from a run (`logeval export RUN --name NAME && logeval promote NAME`)")
-        try:
-            return resolve_run(production_source, runs_dir)
-        except RunError:
-            raise RunError(f"--against production: its source run {production_source} is not in {runs_dir}") \
-                from None
+        if production is None:
+            raise RunError("--against production: no prompt is promoted (`logeval promote NAME`)")
+        return production_reference(production, runs_dir=runs_dir)
     if against == BASELINE:
         found = baseline_of(run, runs_dir)
         if found is None:
@@ -149,8 +194,8 @@ def reference_run(against: str, run: RunFolder, *, runs_dir: Path, production_so
     return resolve_run(against, runs_dir)
 
 
-def gate_run(run: RunFolder, *, thresholds: Sequence[Threshold], reference: RunFolder | None = None,
-             reference_label: str = "run") -> GateResult:
+def gate_run(run: RunFolder, *, thresholds: Sequence[Threshold],
+             reference: RunFolder | RecordedReference | None = None, reference_label: str = "run") -> GateResult:
     """Check RUN's metrics.json against THRESHOLDS and, with REFERENCE, that it is not significantly worse.
 
     Raises:
@@ -163,7 +208,9 @@ def gate_run(run: RunFolder, *, thresholds: Sequence[Threshold], reference: RunF
         raise RunError(f"{run.run_id} has no metrics.json; rebuild it with `logeval report {run.run_id}`")
     metrics = run.metrics()
     result = GateResult(run.run_id, [check_threshold(metrics, t) for t in thresholds])
-    if reference is not None:
+    if isinstance(reference, RecordedReference):
+        result.checks.append(check_recorded(run, metrics, reference))
+    elif reference is not None:
         check, comparison = check_reference(reference, run, label=reference_label, seed=run.config().seed or 0)
         result.checks.append(check)
         result.comparison = comparison

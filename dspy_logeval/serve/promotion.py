@@ -49,14 +49,16 @@ def _ref(pointer: dict[str, Any]) -> str | None:
     return f"{pointer['name']} v{pointer.get('version')}" if pointer else None
 
 
-def production_source_run(prompts_dir: Path) -> str | None:
-    """The run that scored the production prompt, as its pointer records; ArtifactError if none is promoted."""
-    pointer = production_pointer(prompts_dir)
-    if pointer is None:
-        raise ArtifactError(f"no prompt is promoted in {prompts_dir}: nothing to compare against; "
-                            "run `logeval promote NAME` first")
-    source = pointer.get("source_run")
-    return str(source) if source else None
+def production_provenance(prompts_dir: Path) -> dict[str, Any]:
+    """What production's prompt records about how it scored: name, version, source_run, dataset, test_metrics.
+
+    Raises:
+        ArtifactError: nothing promoted, or the promoted artifact changed since.
+    """
+    artifact = production_artifact(prompts_dir)
+    return {"name": artifact.name, "version": artifact.version, "source_run": artifact.source_run,
+            "dataset": dict(artifact.provenance.get("dataset") or {}),
+            "test_metrics": dict(artifact.provenance.get("test_metrics") or {})}
 
 
 def production_pointer(prompts_dir: Path) -> dict[str, Any] | None:
