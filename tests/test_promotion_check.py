@@ -90,3 +90,13 @@ def test_refuses_source_runs_on_different_datasets(dirs: tuple[Path, Path]) -> N
                                         dataset_version="golden-v2", sha256="fff"))
     check = check_promotion("v2", prompts_dir=prompts, runs_dir=runs)
     assert check.refusal and "not comparable" in check.refusal
+
+
+def test_a_pointer_without_history_starts_the_history(dirs: tuple[Path, Path]) -> None:
+    runs, prompts = dirs
+    old = {"format_version": 1, "name": "good", "version": 1, "source_run": "20250101-120000-exp",
+           "promoted_by": "someone", "promoted_at": "2025-01-01T00:00:00+00:00"}
+    (prompts / "production.json").write_text(json.dumps(old))
+    export_from(prompts, "good2", _good(runs, exp="other", stamp="20250103-120000"))
+    pointer, _ = promote_checked("good2", prompts_dir=prompts, runs_dir=runs)
+    assert pointer["history"][0]["promoted_by"] == "someone" and pointer["history"][1]["name"] == "good2"

@@ -40,9 +40,16 @@ def promote(name: str, prompts_dir: Path, *, check: str | None = None, forced: b
              "forced": forced, "reason": reason}
     pointer = {"format_version": 1, **{k: entry[k] for k in ("name", "version", "source_run", "promoted_by",
                                                              "promoted_at")},
-               "history": [*previous.get("history", []), entry]}
+               "history": [*_history(previous), entry]}
     write_json_atomic(prompts_dir / PRODUCTION_POINTER, pointer)
     return pointer
+
+
+def _history(pointer: dict[str, Any]) -> list[dict[str, Any]]:
+    # a pointer written before histories were kept becomes the history's first entry
+    if not pointer or "history" in pointer:
+        return list(pointer.get("history", []))
+    return [{k: v for k, v in pointer.items() if k != "format_version"}]
 
 
 def _ref(pointer: dict[str, Any]) -> str | None:
