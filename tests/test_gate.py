@@ -141,7 +141,17 @@ def test_gate_against_production_without_its_run_uses_the_recorded_composite(tmp
     assert _gate(tmp_path, good.run_id, "--against", "production").exit_code == 0
     patch_config(good, dataset={"version": "golden-v2", "sha256": "fff", "split": "test"})
     other = _gate(tmp_path, good.run_id, "--against", "production")
-    assert other.exit_code == 1 and "not comparable" in other.output
+    assert other.exit_code == 1 and "scored golden-v2 (sha256 fff), but production prod v1" in other.output
+    assert "was scored on golden-v1 (sha256 abc123): not comparable; score the run on" in other.output
+
+
+def test_gate_against_a_run_on_another_dataset_is_an_error(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    good, bad = _good(runs), _bad(runs)
+    patch_config(good, dataset={"version": "golden-v2", "sha256": "fff", "split": "test"})
+    result = _gate(tmp_path, bad.run_id, "--against", good.run_id)
+    assert result.exit_code == 1 and "run reference 20250101-120000-exp cannot be compared" in result.output
+    assert "--force" not in result.output and "--dataset VERSION" in result.output
 
 
 def test_baseline_is_the_newest_uncompiled_run_of_the_same_config(tmp_path: Path) -> None:

@@ -15,13 +15,20 @@ from typing import Any, Literal
 from dspy_logeval.core.config import GateConfig
 from dspy_logeval.core.errors import ConfigError, RunError
 from dspy_logeval.runs.baseline import baseline_of
-from dspy_logeval.runs.compare import Comparison, compare_runs
+from dspy_logeval.runs.compare import Comparison, check_comparable, compare_runs
 from dspy_logeval.runs.folder import RunFolder, resolve_run
 from dspy_logeval.runs.metric_keys import SORTABLE, MetricKey, format_value, metric_ci, metric_key, metric_value
 
 Bound = Literal["min", "max"]
 PRODUCTION = "production"
 BASELINE = "baseline"
+SAME_DATASET = ("score the run on the reference's dataset (`logeval evaluate ... --dataset VERSION`), or score "
+                "and promote a prompt on the run's dataset")
+
+
+def _same_dataset_hint(exc: RunError) -> str:
+    # compare's message ends by offering --force, which the gate does not take
+    return f"{str(exc).split(': not comparable')[0]}: not comparable; {SAME_DATASET}"
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,15 @@ def check_threshold(metrics: Mapping[str, object], threshold: Threshold) -> Chec
 
 
 def check_reference(reference: RunFolder, run: RunFolder, *, label: str, seed: int = 0) -> tuple[Check, Comparison]:
-    """RUN against REFERENCE on their shared samples: fails only when compare's verdict is 'worse'."""
+    """RUN against REFERENCE on their shared samples: fails only when compare's verdict is 'worse'.
+
+    Raises:
+        RunError: the two runs scored different datasets, or share no sample.
+    """
+    try:
+        check_comparable(reference, run)
+    except RunError as exc:
+        raise RunError(f"{label} reference {reference.run_id} cannot be compared: {_same_dataset_hint(exc)}") from None
     comparison = compare_runs(reference, run, seed=seed)
     delta = comparison.deltas[0]
     value = (f"composite {delta.delta:+.3f} [{delta.ci[0]:+.3f}, {delta.ci[1]:+.3f}], McNemar "
@@ -131,6 +146,7 @@ class RecordedReference:
     label: str
     composite: float
     dataset_sha256: str | None
+    dataset_version: str | None = None
     n_samples: int | None = None
 
 
@@ -153,16 +169,18 @@ def production_reference(provenance: Mapping[str, Any], *, runs_dir: Path) -> Ru
         raise RunError(f"--against production: {where}, and {who} records no test composite to compare with; "
                        "promote a prompt exported from a scored run")
     n = recorded.get("n_samples")
+    dataset = provenance.get("dataset") or {}
     return RecordedReference(f"{who} (recorded; source run {source or 'unknown'} not here)", float(composite),
-                             (provenance.get("dataset") or {}).get("sha256"), n if isinstance(n, int) else None)
+                             dataset.get("sha256"), dataset.get("version"), n if isinstance(n, int) else None)
 
 
 def check_recorded(run: RunFolder, metrics: Mapping[str, Any], reference: RecordedReference) -> Check:
     """Unpaired: RUN is worse when the upper bound of its composite's 95% CI is below the recorded composite."""
-    sha = run.config().dataset.sha256
-    if reference.dataset_sha256 and sha != reference.dataset_sha256:
-        raise RunError(f"{run.run_id} scored dataset sha256 {str(sha)[:12]}, but {reference.label} was scored on "
-                       f"{reference.dataset_sha256[:12]}: not comparable")
+    ds = run.config().dataset
+    if reference.dataset_sha256 and ds.sha256 != reference.dataset_sha256:
+        raise RunError(f"{run.run_id} scored {ds.version} (sha256 {str(ds.sha256)[:12]}), but {reference.label} was "
+                       f"scored on {reference.dataset_version} (sha256 {reference.dataset_sha256[:12]}): not "
+                       f"comparable; {SAME_DATASET}")
     value = float(metric_value(metrics, "composite") or 0.0)
     low, high = metric_ci(metrics, "composite") or [value, value]
     worse = high < reference.composite
