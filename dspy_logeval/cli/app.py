@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from dspy_logeval.cli import evaluate, optimize, prod, runs
+from dspy_logeval.cli import evaluate, gate, optimize, prod, runs
 from dspy_logeval.cli.common import EXIT_AT_ONCE
 from dspy_logeval.cli.dataset import dataset_app
 from dspy_logeval.cli.lm import lm_app
@@ -24,6 +24,7 @@ evaluate.register(app)
 runs.register(app)
 optimize.register(app)
 prod.register(app)
+gate.register(app)
 
 
 def version_text() -> str:

@@ -18,6 +18,10 @@ from rich.console import Console
 from dspy_logeval.core.errors import LogevalError, RunStopped
 from dspy_logeval.runs.ranking import SORTABLE
 
+GATE_FAILED = 3
+"""Exit code of a failed gate (`logeval gate`, `compare --fail-on worse`); 1 stays for errors. deploy/k8s relies
+on it: a failed gate fails the nightly Job at once, an error is retried."""
+
 # Off a terminal (CI logs, pipes) lines are not wrapped at 80 columns: a path or run id must stay copyable.
 # Set when a run stopped with requests possibly still in flight: everything is on disk by then, and the process
 # should leave at once instead of letting library exit hooks wait for those requests (cli/app.py main()).

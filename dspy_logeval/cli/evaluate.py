@@ -39,6 +39,8 @@ def evaluate_command(
                                                           "--prompt).")] = AnalyzerChoice.dspy,
     prompt: Annotated[str | None, typer.Option(help="Prompt artifact to score through the production analyzer.")
                       ] = None,
+    mlflow: Annotated[str | None, typer.Option(help="MLflow tracking URI to log the finished run to "
+                                                    "(default: the config's tracking.mlflow).")] = None,
     runs_dir: RunsDirOpt = RUNS_DIR,
     prompts_dir: Annotated[Path, typer.Option("--prompts-dir", hidden=True)] = PROMPTS_DIR,
 ) -> None:
@@ -61,7 +63,7 @@ def evaluate_command(
                                 prompt=prompt, resume=resume, runs_dir=runs_dir, prompts_dir=prompts_dir)
         rec_dataset, rec_split, rec_limit = recorded_request(target.resume) if target.resume else (None,) * 3
         request = EvalRequest(split=split.value if split else rec_split, dataset=dataset or rec_dataset,
-                              limit=limit or rec_limit, concurrency=concurrency, cache=cache)
+                              limit=limit or rec_limit, concurrency=concurrency, cache=cache, mlflow=mlflow)
         with EvalProgress(description=target.config.experiment_id) as progress:
             run = evaluate_experiment(target.config, runs_dir=runs_dir, request=request, progress=progress,
                                       resume=target.resume, program=target.program, artifact=target.artifact,

@@ -74,16 +74,29 @@ def _print_parity(report: ParityReport) -> None:
 
 def promote_command(
     name: Annotated[str, typer.Argument(help="Prompt artifact to serve in production.")],
+    force: Annotated[bool, typer.Option(help="Promote even when it scored worse than production, or cannot be "
+                                             "compared (needs --reason).")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why --force: recorded with who and when in the production "
+                                                    "pointer's history.")] = None,
     prompts_dir: PromptsDirOpt = PROMPTS_DIR,
+    runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
-    """Point production (artifacts/prompts/production.json) at prompt NAME.
+    """Point production (artifacts/prompts/production.json) at prompt NAME, unless it scored significantly worse.
+
+    The two prompts' source runs are compared as `logeval compare` does (same dataset, shared samples).
 
     Example: logeval promote predict-smollm2
     """
-    from dspy_logeval.serve.promotion import promote
+    if force and not reason:
+        raise typer.BadParameter("--force needs --reason TEXT (it is recorded)", param_hint="--reason")
+    from dspy_logeval.export.promotion_check import promote_checked
 
     with reported_errors():
-        pointer = promote(name, prompts_dir)
+        pointer, check = promote_checked(name, prompts_dir=prompts_dir, runs_dir=runs_dir, force=force,
+                                         reason=reason)
+    typer.echo(f"check: {check.outcome}")
+    if check.refusal:
+        typer.secho(f"forced: {check.refusal} (reason: {reason})", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"production → {pointer['name']} v{pointer['version']} (source run {pointer['source_run']}, "
                f"by {pointer['promoted_by']})")
 

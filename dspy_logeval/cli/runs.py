@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from dspy_logeval.cli.common import BY_COMPOSITE, OutputFormat, SortChoice, SplitChoice, console, reported_errors
+from dspy_logeval.cli.common import (
+    BY_COMPOSITE,
+    GATE_FAILED,
+    OutputFormat,
+    SortChoice,
+    SplitChoice,
+    console,
+    reported_errors,
+)
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.core.paths import LEADERBOARD_PATH, RUNS_DIR
 from dspy_logeval.runs.metric_keys import BY_NAME, format_value
@@ -110,6 +118,10 @@ def comparison_table(result: Comparison) -> Table:
     return table
 
 
+class FailOn(str, Enum):
+    worse = "worse"
+
+
 def compare_command(
     run_a: Annotated[str, typer.Argument(help="Baseline run: id, unique prefix/suffix, folder or 'latest'.")],
     run_b: Annotated[str, typer.Argument(help="Candidate run, compared against RUN_A.")],
@@ -117,11 +129,15 @@ def compare_command(
     fmt: Annotated[CompareFormat, typer.Option("--format", help="table, markdown, or json (one document on "
                                                                 "stdout).")] = CompareFormat.table,
     markdown: Annotated[bool, typer.Option(help="Same as --format markdown.", hidden=True)] = False,
+    fail_on: Annotated[FailOn | None, typer.Option(
+        help="Exit 3 when the verdict is 'worse' (RUN_B significantly worse than RUN_A), for CI.")] = None,
     runs_dir: RunsDirOpt = RUNS_DIR,
 ) -> None:
     """Compare RUN_B against RUN_A on their shared samples: deltas with CIs, McNemar, verdict.
 
     Example: logeval compare 20261205-102905-predict-smollm2 latest --format json
+
+    Exit codes: 0 done (with --fail-on worse: not worse), 1 error, 3 --fail-on worse and the verdict is worse.
     """
     from dspy_logeval.runs.folder import resolve_run
 
@@ -136,6 +152,10 @@ def compare_command(
         typer.echo(result.to_markdown())
     else:
         print_comparison(result)
+    if fail_on is FailOn.worse and result.verdict == "worse":
+        typer.secho(f"failed: {result.run_b} is significantly worse than {result.run_a}", fg=typer.colors.RED,
+                    err=True)
+        raise typer.Exit(code=GATE_FAILED)
 
 
 def print_comparison(result: Comparison) -> None:

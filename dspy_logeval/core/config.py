@@ -111,6 +111,26 @@ class RuntimeConfig(_Frozen):
     """Requests in flight; more than the server's slots only queues."""
 
 
+class GateConfig(_Frozen):
+    """What `logeval gate RUN` checks when the command line does not say (its --min/--max override by name)."""
+
+    min: dict[str, float] = Field(default_factory=dict)
+    """Lowest acceptable value per metric: a short name or dotted path of runs/metric_keys.py (composite: 0.3)."""
+    max: dict[str, float] = Field(default_factory=dict)
+    """Highest acceptable value per metric (p95_latency_ms: 9000)."""
+    against: str | None = None
+    """'production', 'baseline' or a run id: fail when the run is significantly worse than it (None: no test)."""
+
+
+class TrackingConfig(_Frozen):
+    """Where finished runs are logged besides their run folder."""
+
+    mlflow: str | None = None
+    """MLflow tracking URI (http://host:5000, sqlite:///mlflow.db); needs `pip install 'dspy-logeval[mlflow]'`."""
+    mlflow_experiment: str | None = None
+    """MLflow experiment name (None: the config's experiment_id)."""
+
+
 class ExperimentConfig(_Frozen):
     experiment_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
     """Names the run folders; by convention equal to the config's file name."""
@@ -127,6 +147,10 @@ class ExperimentConfig(_Frozen):
     runtime: RuntimeConfig = RuntimeConfig()
     seed: int = 7
     """Seeds splits, demo choice and bootstrap CIs."""
+    gate: GateConfig | None = None
+    """Thresholds and reference for `logeval gate` (None: only what the command line gives)."""
+    tracking: TrackingConfig | None = None
+    """External experiment tracking of each finished run (None: the run folder only)."""
 
 
 def load_config(path: Path | str | None = None) -> ExperimentConfig:

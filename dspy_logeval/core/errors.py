@@ -12,6 +12,8 @@
   + LMResponseError   the LM server answered, but not with a chat completion (HTML, an empty body)
   + LogSourceError    Loki unreachable or refused a query
   + RunStopped        a run stopped part-way (LM gone, Ctrl-C); its records are kept for --resume
+  + PromotionRefused  a candidate prompt scored worse than production, or cannot be compared (--force overrides)
+  + TrackingError     MLflow not installed, or its tracking server unreachable
 """
 
 from __future__ import annotations
@@ -68,3 +70,10 @@ class RunStopped(LogevalError):
         super().__init__(message)
         self.exit_code = exit_code
         """130 after Ctrl-C (the shell convention), 1 otherwise."""
+
+class PromotionRefused(LogevalError):
+    """A prompt that would make production significantly worse, or that cannot be shown not to."""
+
+
+class TrackingError(LogevalError):
+    """A finished run could not be logged to the experiment tracker."""

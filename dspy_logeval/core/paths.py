@@ -19,3 +19,8 @@ def cache_dir() -> Path:
     """The user's cache folder for models (XDG_CACHE_HOME respected)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "dspy-logeval"
+
+
+def manifest_path(program_path: Path) -> Path:
+    """The manifest saved beside a compiled program (artifacts/compiled/<id>.json → <id>.manifest.json)."""
+    return program_path.with_name(program_path.stem + ".manifest.json")

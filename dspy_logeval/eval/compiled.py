@@ -10,14 +10,11 @@ from typing import Any
 import dspy
 
 from dspy_logeval.core.errors import ArtifactError, LogevalError
+from dspy_logeval.core.paths import manifest_path as manifest_path  # where it was defined before core/paths.py
 from programs import program_class
 from signatures import load_signature
 
 COMPILED_FORMAT_VERSION = 1
-
-
-def manifest_path(program_path: Path) -> Path:
-    return program_path.with_name(program_path.stem + ".manifest.json")
 
 
 def save_compiled(program: dspy.Module, path: Path, manifest: dict[str, Any]) -> Path:

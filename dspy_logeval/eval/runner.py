@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import dspy
 
 from dspy_logeval.core.config import ExperimentConfig
-from dspy_logeval.core.errors import DatasetError, ModelUnavailable, RunError, RunStopped
+from dspy_logeval.core.errors import DatasetError, ModelUnavailable, RunError, RunStopped, TrackingError
 from dspy_logeval.core.provenance import git_commit, package_versions
 from dspy_logeval.data.dataset import Dataset, Sample, load_dataset
 from dspy_logeval.data.floors import FloorModel, fit_floors, floor_pool
@@ -28,6 +28,7 @@ from dspy_logeval.runs.folder import RunFolder
 from dspy_logeval.runs.leaderboard import rebuild_leaderboard
 from dspy_logeval.runs.record import Lineage, RunState, SampleRecord
 from dspy_logeval.runs.report import rescore_run
+from dspy_logeval.runs.tracking import log_run, require_mlflow
 from dspy_logeval.serve.analyzer import LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import PromptArtifact
 from programs import program_class
@@ -45,6 +46,8 @@ class EvalRequest:
     limit: int | None = None
     concurrency: int | None = None
     cache: bool = False
+    mlflow: str | None = None
+    """MLflow tracking URI to log the finished run to (default: the config's tracking.mlflow)."""
 
 
 def build_program(config: ExperimentConfig, dataset: Dataset) -> dspy.Module:
@@ -90,6 +93,9 @@ def evaluate_experiment(config: ExperimentConfig, *, runs_dir: Path, request: Ev
         RunStopped: the LM side failed (unreachable, hung, 5xx, not a completion), Ctrl-C, or a full disk; what
             was recorded is kept, metrics cover it, and `--resume` finishes the run.
     """
+    tracking_uri = request.mlflow or (config.tracking.mlflow if config.tracking else None)
+    if tracking_uri:
+        require_mlflow()  # before the run, not after it
     dataset = load_dataset(request.dataset or config.dataset.version)
     split = request.split or config.dataset.split
     samples = select_samples(dataset, split, request.limit)
@@ -115,7 +121,19 @@ def evaluate_experiment(config: ExperimentConfig, *, runs_dir: Path, request: Ev
         except (ModelUnavailable, KeyboardInterrupt, RunError) as exc:
             _stop(run, exc, total=len(samples))
     _close(run, total=len(samples), failed=result.failed)
+    if tracking_uri:
+        track_run(run, tracking_uri, experiment=config.tracking.mlflow_experiment if config.tracking else None)
     return run
+
+
+def track_run(run: RunFolder, uri: str, *, experiment: str | None) -> str:
+    """Log the finished RUN to MLflow at URI; a failure says the run folder itself is complete."""
+    try:
+        mlflow_run = log_run(run, uri, experiment=experiment)
+    except TrackingError as exc:
+        raise TrackingError(f"{exc} (the run folder {run.path} is complete)") from None
+    log.info("logged %s to MLflow at %s as run %s", run.run_id, uri, mlflow_run)
+    return mlflow_run
 
 
 def evaluate_production(artifact: PromptArtifact, *, runs_dir: Path, request: EvalRequest = EvalRequest(),

@@ -26,8 +26,9 @@ from dspy_logeval.eval.runner import EvalRequest, build_program, evaluate_experi
 from dspy_logeval.lm.dspy_lm import build_lm
 from dspy_logeval.lm.endpoint import Endpoint, endpoint_record, open_endpoint
 from dspy_logeval.optimize.optimizers import OPTIMIZERS, OptimizeOptions, compile_program
+from dspy_logeval.runs.baseline import find_baseline
 from dspy_logeval.runs.compare import Comparison, compare_runs
-from dspy_logeval.runs.folder import RunFolder, list_runs
+from dspy_logeval.runs.folder import RunFolder
 from dspy_logeval.runs.metric_keys import BY_NAME, HEADLINE, metric_value
 from dspy_logeval.runs.record import Lineage
 from dspy_logeval.runs.scoring import composite_metric
@@ -81,7 +82,8 @@ def optimize_program(config: ExperimentConfig, *, options: OptimizeOptions, runs
         manifest |= {"test_run_id": compiled_run.run_id, "test_metrics": _headline(compiled_run.metrics())}
         save_compiled(compiled, path, manifest)
         n_test = len(dataset.split("test")[: options.test_limit] if options.test_limit else dataset.split("test"))
-        baseline = find_baseline(config, dataset, runs_dir=runs_dir, limit=options.test_limit, n_samples=n_test)
+        baseline = find_baseline(config, runs_dir=runs_dir, sha256=dataset.sha256, limit=options.test_limit,
+                                 n_samples=n_test)
         reused = baseline is not None
         if baseline is None:
             notify("evaluate-baseline", {})
@@ -153,20 +155,6 @@ def _manifest(config: ExperimentConfig, options: OptimizeOptions, dataset: Datas
 def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
     keys = (*(key for key in HEADLINE if key.ci or key.name == "n_samples"), BY_NAME["avg_latency_ms"])
     return {key.leaf: metric_value(metrics, key.path) for key in keys}
-
-
-def find_baseline(config: ExperimentConfig, dataset: Dataset, *, runs_dir: Path, limit: int | None,
-                  n_samples: int) -> RunFolder | None:
-    """The newest complete uncompiled run of exactly this config on this dataset's test split, if any."""
-    wanted = config.model_dump(mode="json")
-    for run in reversed(list_runs(runs_dir)):
-        record = run.config()
-        ds = record.dataset
-        if (record.config.model_dump(mode="json") == wanted and record.lineage is None
-                and ds.sha256 == dataset.sha256 and ds.split == "test" and ds.limit == limit
-                and (run.path / "metrics.json").is_file() and run.metrics().get("n_samples") == n_samples):
-            return run
-    return None
 
 
 __all__ = ["OPTIMIZERS", "OptimizeOptions", "OptimizeResult", "find_baseline", "optimize_program"]

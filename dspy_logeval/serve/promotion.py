@@ -26,13 +26,46 @@ def _user() -> str:
         return "unknown"
 
 
-def promote(name: str, prompts_dir: Path) -> dict[str, Any]:
-    """Point production at artifact NAME (checked first) and return the pointer written."""
+def promote(name: str, prompts_dir: Path, *, check: str | None = None, forced: bool = False,
+            reason: str | None = None) -> dict[str, Any]:
+    """Point production at artifact NAME (checked first) and return the pointer written.
+
+    Each promotion is appended to the pointer's `history` (who, when, what it replaced, the pre-promotion
+    CHECK's outcome, and whether it was FORCED past a refusal with REASON), so the audit trail stays in one file.
+    """
     artifact = load_artifact(name, prompts_dir)
-    pointer = {"format_version": 1, "name": artifact.name, "version": artifact.version,
-               "source_run": artifact.source_run, "promoted_by": _user(), "promoted_at": now_iso()}
+    previous = production_pointer(prompts_dir) or {}
+    entry = {"name": artifact.name, "version": artifact.version, "source_run": artifact.source_run,
+             "promoted_by": _user(), "promoted_at": now_iso(), "replaced": _ref(previous), "check": check,
+             "forced": forced, "reason": reason}
+    pointer = {"format_version": 1, **{k: entry[k] for k in ("name", "version", "source_run", "promoted_by",
+                                                             "promoted_at")},
+               "history": [*_history(previous), entry]}
     write_json_atomic(prompts_dir / PRODUCTION_POINTER, pointer)
     return pointer
+
+
+def _history(pointer: dict[str, Any]) -> list[dict[str, Any]]:
+    # a pointer written before histories were kept becomes the history's first entry
+    if not pointer or "history" in pointer:
+        return list(pointer.get("history", []))
+    return [{k: v for k, v in pointer.items() if k != "format_version"}]
+
+
+def _ref(pointer: dict[str, Any]) -> str | None:
+    return f"{pointer['name']} v{pointer.get('version')}" if pointer else None
+
+
+def production_provenance(prompts_dir: Path) -> dict[str, Any]:
+    """What production's prompt records about how it scored: name, version, source_run, dataset, test_metrics.
+
+    Raises:
+        ArtifactError: nothing promoted, or the promoted artifact changed since.
+    """
+    artifact = production_artifact(prompts_dir)
+    return {"name": artifact.name, "version": artifact.version, "source_run": artifact.source_run,
+            "dataset": dict(artifact.provenance.get("dataset") or {}),
+            "test_metrics": dict(artifact.provenance.get("test_metrics") or {})}
 
 
 def production_pointer(prompts_dir: Path) -> dict[str, Any] | None:
