@@ -12,6 +12,7 @@ import typer
 from dspy_logeval.cli import evaluate, optimize, prod, runs
 from dspy_logeval.cli.dataset import dataset_app
 from dspy_logeval.cli.lm import lm_app
+from dspy_logeval.core.redact import install_log_redaction
 
 app = typer.Typer(help="Measure and improve LLM-powered Kubernetes log analysis with DSPy.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -24,6 +25,7 @@ prod.register(app)
 
 
 def main() -> None:
+    install_log_redaction()  # no log line shows an endpoint's credentials, whichever library writes it
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from dspy_logeval.core.errors import LogevalError
+from dspy_logeval.core.redact import redact_url
 
 # Off a terminal (CI logs, pipes) lines are not wrapped at 80 columns: a path or run id must stay copyable.
 console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
@@ -21,7 +22,7 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except LogevalError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        typer.secho(f"error: {redact_url(str(exc))}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     except KeyboardInterrupt:
         typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)

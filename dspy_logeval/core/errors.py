@@ -11,6 +11,7 @@
   + LMRequestError    the LM server refused a production request (4xx, e.g. the logs exceed its context)
   + LogSourceError    Loki unreachable or refused a query
   + RunStopped        a run stopped part-way (LM gone, Ctrl-C); its records are kept for --resume
+  + ServeError        the API server could not start (address unusable)
 """
 
 from __future__ import annotations
@@ -58,3 +59,7 @@ class LogSourceError(LogevalError):
 
 class RunStopped(LogevalError):
     """A run that stopped part-way; what it recorded is kept and can be resumed."""
+
+
+class ServeError(LogevalError):
+    """The API server could not start, e.g. its port was taken between the check and the bind."""

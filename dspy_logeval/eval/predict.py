@@ -10,6 +10,7 @@ import dspy
 from dspy.utils.exceptions import AdapterParseError
 from litellm import exceptions as llm_errors
 
+from dspy_logeval.core.redact import redact_url
 from dspy_logeval.data.dataset import Sample, render_logs
 from dspy_logeval.eval.examples import LABEL_FIELDS
 from dspy_logeval.runs.record import SampleRecord
@@ -20,7 +21,7 @@ TRANSPORT = "transport"
 
 def classify_error(exc: BaseException) -> tuple[str, str]:
     """(error_kind, short reason) for an exception raised while predicting one sample."""
-    text = str(exc).replace("\n", " ")
+    text = redact_url(str(exc).replace("\n", " "))
     if isinstance(exc, AdapterParseError):
         return "parse", f"answer did not parse: {text[:200]}"
     if isinstance(exc, llm_errors.ContextWindowExceededError) or "context size" in text or "context length" in text:

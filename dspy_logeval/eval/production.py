@@ -13,9 +13,10 @@ from typing import Any
 
 from dspy_logeval.core.config import ExperimentConfig, load_config, validate_config
 from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, ModelUnavailable
+from dspy_logeval.core.redact import redact_url
 from dspy_logeval.data.dataset import Sample
 from dspy_logeval.eval.predict import TRANSPORT, base_record, finish_record
-from dspy_logeval.lm.endpoint import endpoint_record, open_endpoint
+from dspy_logeval.lm.endpoint import endpoint_record, open_endpoint, read_api_key
 from dspy_logeval.runs.record import SampleRecord
 from dspy_logeval.serve.analyzer import LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import PromptArtifact
@@ -31,7 +32,7 @@ def production_record(analyzer: LogAnalyzer, sample: Sample, *, weights: Mapping
     except (AnalysisParseError, ModelUnavailable, LMRequestError) as exc:
         kind = {AnalysisParseError: "parse", ModelUnavailable: TRANSPORT}.get(type(exc), "request")
         return finish_record(record, None, weights=weights, latency_ms=(time.perf_counter() - started) * 1000,
-                             usage={}, error=(kind, str(exc)[:240]))
+                             usage={}, error=(kind, redact_url(str(exc))[:240]))
     return finish_record(record, result.analysis.labels(), weights=weights, latency_ms=result.latency_ms,
                          usage=result.tokens, reasoning=result.analysis.reasoning)
 
@@ -53,7 +54,7 @@ def production_session(artifact: PromptArtifact, config: ExperimentConfig, *, an
     if analyzer is not None:
         yield analyzer, {"endpoint": "injected", "model_sha256": None, "schema_enforced": None}
         return
-    runtime = config.runtime
+    runtime, api_key = config.runtime, read_api_key(config.model.api_key_env)
     with open_endpoint(config.model) as endpoint, analyzer_on(endpoint, artifact, timeout=runtime.request_timeout,
-                                                              retries=runtime.retries) as live:
+                                                              retries=runtime.retries, api_key=api_key) as live:
         yield live, endpoint_record(endpoint)

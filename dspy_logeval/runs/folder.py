@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.core.files import write_json_atomic
+from dspy_logeval.core.redact import redact_json, redact_optional
 from dspy_logeval.runs.record import RUN_FORMAT_VERSION, RunRecord, SampleRecord
 
 
@@ -42,11 +43,13 @@ class RunFolder:
         record = RunRecord.model_validate({"run_id": path.name, "created": datetime.now(timezone.utc).isoformat(),
                                            **fields})
         path.mkdir()
-        write_json_atomic(path / "config.json", record.to_json())
+        # The redacted endpoint still validates as a URL, so the frozen config loads; credentials never land here.
+        write_json_atomic(path / "config.json", redact_json(record.to_json()))
         return cls(path)
 
     def append(self, record: SampleRecord) -> None:
-        """Append one sample's record to results.jsonl and flush it to disk at once."""
+        """Append one sample's record to results.jsonl (its error text redacted) and flush it to disk at once."""
+        record = record.model_copy(update={"error": redact_optional(record.error)})
         with (self.path / "results.jsonl").open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record.to_json(), default=str) + "\n")
             fh.flush()
