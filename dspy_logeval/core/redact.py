@@ -18,7 +18,9 @@ MASK = "***"
 SECRET_PARAMS = ("api_key", "apikey", "api-key", "key", "token", "access_token", "auth", "password", "passwd",
                  "pwd", "secret", "client_secret", "sig", "signature", "x-api-key")
 _USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/?#@'\"<>]+@")
-_PARAM = re.compile(r"(?P<name>[?&;](?:" + "|".join(re.escape(p) for p in SECRET_PARAMS) + r"))=[^&#\s'\"<>]*",
+# litellm's transport errors print "failed to connect to user:pw@host:port" without the scheme.
+_BARE_USERINFO = re.compile(r"(?<![^\s('\"=\[,])[^\s/@:'\"<>()\[\],=]+:[^\s/@'\"<>]+@(?=[A-Za-z0-9\[])")
+_PARAM = re.compile(r"(?P<name>[?&;](?:" + "|".join(re.escape(p) for p in SECRET_PARAMS) + r"))=[^&#;,)\]}\s'\"<>]*",
                     re.IGNORECASE)
 _BEARER = re.compile(r"(?P<name>\bBearer)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
@@ -30,10 +32,11 @@ def redact_url(text: str) -> str:
         text: any text: a URL, an error message, a log line.
 
     Returns:
-        The same text with `user:password@` → `***@`, `api_key=...`/`token=...` → `api_key=***`, and
-        `Bearer <token>` → `Bearer ***`; everything else unchanged.
+        The same text with `user:password@` → `***@` (with or without a scheme before it),
+        `api_key=...`/`token=...` → `api_key=***`, and `Bearer <token>` → `Bearer ***`; everything else unchanged.
     """
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
+    text = _BARE_USERINFO.sub(f"{MASK}@", text)
     text = _PARAM.sub(lambda m: f"{m['name']}={MASK}", text)
     return _BEARER.sub(lambda m: f"{m['name']} {MASK}", text)
 
