@@ -256,7 +256,7 @@ def create_app(analyzer: Analyzer, prompt_meta: dict[str, Any], *, leaderboard_p
     app = FastAPI(title="dspy-logeval production analyzer", version="1", lifespan=lifespan)
     metrics = ApiMetrics(prompt_meta)
     loki = loki_url if loki_url is not None else os.environ.get("LOKI_URL") or None
-    token = api_token if api_token is not None else token_from_env()
+    token = (api_token if api_token is not None else token_from_env()) or None  # '' or unset: open
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
