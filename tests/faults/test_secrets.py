@@ -132,3 +132,27 @@ def test_log_records_are_redacted_whoever_writes_them(caplog: pytest.LogCaptureF
     text = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
     assert SECRET not in text and TOKEN not in text
     assert "GET http://***@127.0.0.1:1/health?api_key=*** 200" in caplog.text
+
+
+@pytest.mark.filterwarnings("ignore:Items? .* using the `ReadOnly` qualifier:UserWarning")
+def test_resuming_a_credentialed_run_takes_the_url_from_the_config(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    with FakeOpenAI() as lm:
+        cfg = tmp_path / "cred.yaml"
+        cfg.write_text(yaml.safe_dump(mini_config_dict(model={"endpoint": cred_url(lm.port), "name": "fake"})))
+        assert CliRunner().invoke(app, ["evaluate", str(cfg), "--runs-dir", str(runs), "--limit", "2"]).exit_code == 0
+        (run,) = list_runs(runs)
+        results = run.path / "results.jsonl"
+        results.write_text(results.read_text().splitlines()[0] + "\n")  # as if stopped after one sample
+        lm.auth_headers.clear()
+        without = CliRunner().invoke(app, ["evaluate", "--resume", run.run_id, "--runs-dir", str(runs)])
+        assert without.exit_code == 1 and "resume with the config that holds the real URL" in without.output
+        assert SECRET not in without.output and lm.auth_headers == []
+        other = tmp_path / "other.yaml"
+        other.write_text(yaml.safe_dump(mini_config_dict(model={"endpoint": "http://me:x@10.0.0.1:1", "name": "f"})))
+        wrong = CliRunner().invoke(app, ["evaluate", str(other), "--resume", run.run_id, "--runs-dir", str(runs)])
+        assert wrong.exit_code == 1 and "but the run was scored on http://***@127.0.0.1" in wrong.output
+        resumed = CliRunner().invoke(app, ["evaluate", str(cfg), "--resume", run.run_id, "--runs-dir", str(runs)])
+    assert resumed.exit_code == 0, resumed.output
+    assert "Basic YWRtaW46UzNjcjN0UDRzcw==" in lm.auth_headers and len(run.records()) == 2
+    assert leaked_in(runs) == [] and SECRET not in resumed.output
