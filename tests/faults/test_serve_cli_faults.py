@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,38 @@ def test_serve_prints_a_credentialed_endpoint_redacted(prompts: Path, monkeypatc
     assert result.exit_code == 0, result.output
     assert answers == [200] and lm.auth_headers == ["Basic YWRtaW46UzNjcjN0UDRzcw=="]
     assert SECRET not in result.output and f"(LM at http://***@127.0.0.1:{lm.port})" in result.output
+
+
+def test_serve_restarts_its_embedded_child(prompts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`logeval serve` on the embedded LM (its child swapped for the fake server): kill the child mid-serve."""
+    from dspy_logeval.lm import endpoint as endpoint_module
+    from dspy_logeval.lm.server import EmbeddedServer
+
+    started: list[EmbeddedServer] = []
+    original_start = EmbeddedServer.start
+
+    def tracked_start(self: EmbeddedServer) -> None:
+        started.append(self)
+        original_start(self)
+
+    fake_server = Path(__file__).with_name("fake_openai.py")
+    monkeypatch.setattr(endpoint_module, "model_file", lambda model: (tmp_path / "fake.gguf", "0" * 64))
+    monkeypatch.setattr(EmbeddedServer, "command", lambda self: [sys.executable, str(fake_server), str(self.port)])
+    monkeypatch.setattr(EmbeddedServer, "start", tracked_start)
+    seen: list[Any] = []
+
+    def run_and_kill(api: Any, **kwargs: Any) -> None:
+        client = TestClient(api)
+        seen.append(client.post("/v1/analyze", json={"logs": [LINE]}).status_code)
+        child = started[0].proc
+        assert child is not None
+        child.kill()
+        child.wait()
+        seen.append(client.post("/v1/analyze", json={"logs": [LINE]}).status_code)
+        seen.append(client.get("/health").json()["lm_restarts"])
+
+    monkeypatch.setattr(uvicorn, "run", run_and_kill)
+    result = serve(prompts, "--port", "8768")
+    assert result.exit_code == 0, result.output
+    assert seen == [200, 200, 1] and len(started) == 2 and started[0] is started[1]  # one server, started twice
+    assert not started[0].alive()  # and stopped with serve
