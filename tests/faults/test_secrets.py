@@ -156,3 +156,20 @@ def test_resuming_a_credentialed_run_takes_the_url_from_the_config(tmp_path: Pat
     assert resumed.exit_code == 0, resumed.output
     assert "Basic YWRtaW46UzNjcjN0UDRzcw==" in lm.auth_headers and len(run.records()) == 2
     assert leaked_in(runs) == [] and SECRET not in resumed.output
+
+
+def test_compiled_manifest_and_prompt_provenance_hold_no_credentials(tmp_path: Path) -> None:
+    import dspy
+
+    from dspy_logeval.eval.compiled import read_manifest, save_compiled
+    from dspy_logeval.serve.prompt_artifact import PromptArtifact, save_artifact
+
+    model = {"endpoint": cred_url(8080) + f"?api_key={TOKEN}", "name": "fake"}
+    manifest = {"config": {"model": model}, "teacher": {"config": {"model": model}, "endpoint": cred_url(8081)}}
+    path = save_compiled(dspy.Predict("logs -> summary"), tmp_path / "compiled" / "p.json", manifest)
+    assert read_manifest(path)["teacher"]["endpoint"] == "http://***@127.0.0.1:8081"
+    artifact = make_artifact(provenance={"config": {"model": model}, "source_run": "r"})
+    saved = PromptArtifact.model_validate_json(save_artifact(artifact, tmp_path / "prompts").read_text())
+    assert saved.provenance["config"]["model"]["endpoint"] == "http://***@127.0.0.1:8080?api_key=***"
+    assert saved.messages == artifact.messages  # the prompt itself is byte for byte what was exported
+    assert leaked_in(tmp_path) == []
