@@ -16,6 +16,7 @@ from dspy_logeval.cli import evaluate, gate, optimize, prod, runs
 from dspy_logeval.cli.common import EXIT_AT_ONCE
 from dspy_logeval.cli.dataset import dataset_app
 from dspy_logeval.cli.lm import lm_app
+from dspy_logeval.core.redact import install_log_redaction
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(dataset_app, name="dataset")
@@ -59,6 +60,7 @@ def main_options(
 
 
 def main() -> None:
+    install_log_redaction()  # no log line shows an endpoint's credentials, whichever library writes it
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()

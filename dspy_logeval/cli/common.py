@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from dspy_logeval.core.errors import LogevalError, RunStopped
+from dspy_logeval.core.redact import redact_url
 from dspy_logeval.runs.ranking import SORTABLE
 
 GATE_FAILED = 3
@@ -64,7 +65,7 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except LogevalError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        typer.secho(f"error: {redact_url(str(exc))}", fg=typer.colors.RED, err=True)
         if isinstance(exc, RunStopped):
             EXIT_AT_ONCE.set()
         raise typer.Exit(code=getattr(exc, "exit_code", 1)) from None

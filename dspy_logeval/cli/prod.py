@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from dspy_logeval.cli.common import ProgramChoice, SplitChoice, console, reported_errors
-from dspy_logeval.core.errors import ConfigError
+from dspy_logeval.core.errors import ConfigError, ServeError
 from dspy_logeval.core.paths import LEADERBOARD_PATH, PROMPTS_DIR, RUNS_DIR
 
 if TYPE_CHECKING:
@@ -129,8 +129,11 @@ def _num(value: object) -> str:
 def serve_command(
     prompt: Annotated[str | None, typer.Option(help="Prompt artifact (default: the promoted one).")] = None,
     endpoint: Annotated[str, typer.Option(help="'embedded' or the LM's OpenAI-compatible URL.")] = "embedded",
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 lets anyone on the network call it "
+                                           "(set LOGEVAL_API_TOKEN).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the LM endpoint's API key "
+                                                         "(sent as a bearer token; never printed).")] = None,
     max_lines: Annotated[int, typer.Option(help="Log lines per request.", min=1)] = 200,
     max_chars: Annotated[int, typer.Option(help="Rendered log characters per request.", min=1)] = 64_000,
     max_body_bytes: Annotated[int, typer.Option(help="Request body size.", min=1)] = 1 << 20,
@@ -140,31 +143,46 @@ def serve_command(
     """Serve the production analyzer API (/v1/analyze, /health, /metrics, /api/evals/leaderboard).
 
     Example: logeval serve --endpoint http://localhost:8080 --port 8000
-    """
-    import uvicorn
 
+    When LOGEVAL_API_TOKEN is set, /v1/analyze and the leaderboard need `Authorization: Bearer <token>`.
+    """
+    from dspy_logeval.core.redact import install_log_redaction, redact_url
+    from dspy_logeval.lm.server import ensure_port_free
     from dspy_logeval.serve.api import Limits, create_app
     from dspy_logeval.serve.promotion import production_artifact
     from dspy_logeval.serve.prompt_artifact import load_artifact
-    from dspy_logeval.serve.session import production_analyzer
+    from dspy_logeval.serve.session import served_analyzer
 
+    install_log_redaction()
     with reported_errors():
+        ensure_port_free(port, host)  # before the LM loads: a taken port is one line, not a traceback after minutes
         artifact = load_artifact(prompt, prompts_dir) if prompt else production_artifact(prompts_dir)
-        model = _model_config(endpoint, artifact.model)
-        with production_analyzer(artifact, model, timeout=180.0, retries=2) as analyzer:
-            app = create_app(analyzer, artifact.meta(), leaderboard_path=leaderboard,
+        model = _model_config(endpoint, artifact.model, api_key_env=api_key_env)
+        with served_analyzer(artifact, model, timeout=180.0, retries=2) as (analyzer, lm):
+            app = create_app(analyzer, artifact.meta(), leaderboard_path=leaderboard, lm_guard=lm.supervisor,
                              limits=Limits(max_body_bytes=max_body_bytes, max_lines=max_lines, max_chars=max_chars))
             typer.echo(f"serving {artifact.name} v{artifact.version} on http://{host}:{port} "
-                       f"(LM at {analyzer.llm_url})")
-            uvicorn.run(app, host=host, port=port, log_level="info")
+                       f"(LM at {redact_url(analyzer.llm_url)})")
+            _run_uvicorn(app, host=host, port=port)
 
 
-def _model_config(endpoint: str, name: str) -> ModelConfig:
+def _run_uvicorn(app: object, *, host: str, port: int) -> None:
+    import uvicorn
+
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")  # type: ignore[arg-type]
+    except SystemExit as exc:  # uvicorn exits 3 when it cannot bind (the port was taken after our check)
+        if exc.code not in (None, 0):
+            raise ServeError(f"the API could not start on {host}:{port} (uvicorn exit code {exc.code}; "
+                             "its log line above says why): pick another --port or --host") from None
+
+
+def _model_config(endpoint: str, name: str, *, api_key_env: str | None = None) -> ModelConfig:
     from pydantic import ValidationError
 
     from dspy_logeval.core.config import ModelConfig
     try:
-        return ModelConfig(endpoint=endpoint, name=name)
+        return ModelConfig(endpoint=endpoint, name=name, api_key_env=api_key_env)
     except ValidationError as exc:
         raise ConfigError(f"--endpoint {endpoint!r}: {exc.errors()[0]['msg']}") from None
 

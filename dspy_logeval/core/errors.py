@@ -14,6 +14,7 @@
   + RunStopped        a run stopped part-way (LM gone, Ctrl-C); its records are kept for --resume
   + PromotionRefused  a candidate prompt scored worse than production, or cannot be compared (--force overrides)
   + TrackingError     MLflow not installed, or its tracking server unreachable
+  + ServeError        the API server could not start (address unusable)
 """
 
 from __future__ import annotations
@@ -77,3 +78,6 @@ class PromotionRefused(LogevalError):
 
 class TrackingError(LogevalError):
     """A finished run could not be logged to the experiment tracker."""
+
+class ServeError(LogevalError):
+    """The API server could not start, e.g. its port was taken between the check and the bind."""

@@ -11,6 +11,7 @@ import dspy
 
 from dspy_logeval.core.errors import ArtifactError, LogevalError
 from dspy_logeval.core.paths import manifest_path as manifest_path  # where it was defined before core/paths.py
+from dspy_logeval.core.redact import redact_json
 from programs import program_class
 from signatures import load_signature
 
@@ -24,7 +25,8 @@ def save_compiled(program: dspy.Module, path: Path, manifest: dict[str, Any]) ->
     tmp_manifest = path.with_name(f".{path.stem}.{os.getpid()}.manifest.tmp")
     try:
         program.save(str(tmp_program))
-        manifest_text = json.dumps({"format_version": COMPILED_FORMAT_VERSION, **manifest}, indent=2, default=str)
+        manifest_text = json.dumps(redact_json({"format_version": COMPILED_FORMAT_VERSION, **manifest}), indent=2,
+                                   default=str)
         tmp_manifest.write_text(manifest_text)
         os.replace(tmp_manifest, manifest_path(path))
         os.replace(tmp_program, path)

@@ -6,7 +6,6 @@ the same as any other; no DSPy is in the request path.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from dspy_logeval.core.errors import AnalysisParseError, LMRequestError, LMRespo
 from dspy_logeval.data.dataset import Sample
 from dspy_logeval.eval.failures import classify_error
 from dspy_logeval.eval.predict import base_record, exchange_fields, finish_record
-from dspy_logeval.lm.endpoint import endpoint_record, open_endpoint
+from dspy_logeval.lm.endpoint import endpoint_record, open_endpoint, read_api_key
 from dspy_logeval.runs.record import SampleRecord
 from dspy_logeval.serve.analyzer import Exchange, LogAnalyzer
 from dspy_logeval.serve.prompt_artifact import PromptArtifact
@@ -63,12 +62,8 @@ def production_session(artifact: PromptArtifact, config: ExperimentConfig, *, an
     if analyzer is not None:
         yield analyzer, {"endpoint": "injected", "model_sha256": None, "schema_enforced": None}
         return
-    runtime = config.runtime
+    runtime, api_key = config.runtime, read_api_key(config.model.api_key_env)
     with open_endpoint(config.model) as endpoint, analyzer_on(endpoint, artifact, timeout=runtime.request_timeout,
-                                                              retries=runtime.retries) as live:
-        yield live, endpoint_record(endpoint, api_key=_api_key(config), connect_timeout=runtime.connect_timeout,
+                                                              retries=runtime.retries, api_key=api_key) as live:
+        yield live, endpoint_record(endpoint, api_key=api_key, connect_timeout=runtime.connect_timeout,
                                     timeout=runtime.first_request_timeout)
-
-
-def _api_key(config: ExperimentConfig) -> str | None:
-    return os.environ.get(config.model.api_key_env, "") or None if config.model.api_key_env else None

@@ -14,6 +14,7 @@ import dspy
 from dspy_logeval.core.config import ExperimentConfig, load_config, validate_config
 from dspy_logeval.core.errors import ConfigError
 from dspy_logeval.core.paths import PROJECT_ROOT
+from dspy_logeval.core.redact import MASK, redact_url
 from dspy_logeval.eval.compiled import load_compiled
 from dspy_logeval.eval.production import artifact_config
 from dspy_logeval.runs.folder import RunFolder, resolve_run
@@ -56,18 +57,35 @@ def from_prompt(name: str, prompts_dir: Path, *, endpoint: str | None = None) ->
                   lineage=Lineage(prompt=artifact.meta()))
 
 
-def from_run(ref: str, runs_dir: Path, *, prompts_dir: Path) -> Target:
-    """The same thing a recorded run scored (its compiled program, prompt or config), to resume it."""
+def from_run(ref: str, runs_dir: Path, *, prompts_dir: Path, config: Path | str | None = None) -> Target:
+    """The same thing a recorded run scored (its compiled program, prompt or config), to resume it; CONFIG gives
+    back the endpoint's credentials when config.json holds it redacted."""
     run = resolve_run(ref, runs_dir)
     record = run.config()
     lineage = record.lineage
+    recorded = unredacted_endpoint(record.config, config)
     if lineage and lineage.compiled:
         module, _ = load_compiled(compiled_path(lineage.compiled))
-        return Target(record.config, program=module, lineage=lineage, resume=run)
+        return Target(recorded, program=module, lineage=lineage, resume=run)
     if lineage and lineage.prompt:
         artifact = load_artifact(str(lineage.prompt.get("name")), prompts_dir)
-        return Target(record.config, artifact=artifact, lineage=lineage, resume=run)
-    return Target(record.config, lineage=lineage, resume=run)
+        return Target(recorded, artifact=artifact, lineage=lineage, resume=run)
+    return Target(recorded, lineage=lineage, resume=run)
+
+
+def unredacted_endpoint(recorded: ExperimentConfig, config: Path | str | None) -> ExperimentConfig:
+    """RECORDED as is, or, when its endpoint was stored redacted (credentials are never written), with the real
+    URL from CONFIG, which must be the same endpoint."""
+    stored = recorded.model.endpoint
+    if MASK not in stored:
+        return recorded
+    if config is None:
+        raise ConfigError(f"the run's endpoint is stored without its credentials ({stored}): resume with the "
+                          "config that holds the real URL, `logeval evaluate CONFIG --resume RUN`")
+    real = load_config(config).model.endpoint
+    if redact_url(real) != stored:
+        raise ConfigError(f"{config} points at {redact_url(real)}, but the run was scored on {stored}")
+    return recorded.model_copy(update={"model": recorded.model.model_copy(update={"endpoint": real})})
 
 
 def compiled_path(recorded: str) -> Path:
@@ -91,7 +109,7 @@ def resolve_target(config: Path | str | None = None, *, program: str | None = No
     if program is not None and (compiled is not None or prompt is not None or resume is not None):
         raise ConfigError(f"--program cannot change what {chosen[0]} scores")
     if resume is not None:
-        return from_run(resume, runs_dir, prompts_dir=prompts_dir)
+        return from_run(resume, runs_dir, prompts_dir=prompts_dir, config=config)
     if compiled is not None:
         return from_compiled(compiled, config=config)
     if prompt is not None:

@@ -15,6 +15,7 @@ import dspy
 from dspy_logeval.core.config import ExperimentConfig
 from dspy_logeval.core.errors import DatasetError, ModelUnavailable, RunError, RunStopped, TrackingError
 from dspy_logeval.core.provenance import git_commit, package_versions
+from dspy_logeval.core.redact import redact_json
 from dspy_logeval.data.dataset import Dataset, Sample, load_dataset
 from dspy_logeval.data.floors import FloorModel, fit_floors, floor_pool
 from dspy_logeval.eval.examples import to_examples
@@ -220,7 +221,7 @@ def check_resumable(run: RunFolder, config: ExperimentConfig, dataset: Dataset, 
     """Refuse to resume RUN with anything but what it started with; cut a half-written last line first."""
     record = run.config()
     asked = {"dataset sha256": dataset.sha256, "split": split, "limit": limit,
-             "config": config.model_dump(mode="json")}
+             "config": redact_json(config.model_dump(mode="json"))}  # config.json holds its endpoint redacted
     had = {"dataset sha256": record.dataset.sha256, "split": record.dataset.split, "limit": record.dataset.limit,
            "config": record.config.model_dump(mode="json")}
     differ = [key for key in asked if asked[key] != had[key]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,10 +13,10 @@ from typing import Any
 import httpx
 
 from dspy_logeval.core.config import ModelConfig
-from dspy_logeval.core.errors import ModelUnavailable
+from dspy_logeval.core.errors import ConfigError, ModelUnavailable
 from dspy_logeval.core.files import file_sha256
 from dspy_logeval.lm.models import cached_model, known_model
-from dspy_logeval.lm.server import EmbeddedServer
+from dspy_logeval.lm.server import EmbeddedServer, Supervisor
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Endpoint:
     model_path: Path | None
     model_sha256: str | None
     embedded: bool
+    supervisor: Supervisor | None = None
+    """Restarts the embedded server's child if it dies (None for a user's endpoint)."""
 
 
 def model_file(model: ModelConfig) -> tuple[Path, str]:
@@ -48,7 +51,18 @@ def open_endpoint(model: ModelConfig, *, log_path: Path | None = None) -> Iterat
         return
     path, sha = model_file(model)
     with EmbeddedServer(path, parallel=model.parallel, n_ctx=model.n_ctx, log_path=log_path) as server:
-        yield Endpoint(server.base_url, model.name, path, sha, embedded=True)
+        yield Endpoint(server.base_url, model.name, path, sha, embedded=True, supervisor=Supervisor(server))
+
+
+def read_api_key(env_name: str | None) -> str | None:
+    """The LM API key held in environment variable ENV_NAME (None when no name is given); never logged."""
+    if not env_name:
+        return None
+    key = os.environ.get(env_name)
+    if not key:
+        raise ConfigError(f"environment variable {env_name} (the LM's API key) is not set or empty: export it, "
+                          "or drop --api-key-env / model.api_key_env")
+    return key
 
 
 def check_endpoint(base_url: str) -> None:

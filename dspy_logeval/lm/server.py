@@ -2,24 +2,28 @@
 
 `python -m dspy_logeval.lm_server --model PATH --port N` is the child; EmbeddedServer starts it on a free port,
 waits for /health, and stops it on exit, Ctrl-C or error. The child also exits when its parent dies.
+A Supervisor restarts a child that died (the API keeps serving), a bounded number of times.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
-from dspy_logeval.core.errors import ModelUnavailable
+from dspy_logeval.core.errors import ConfigError, ModelUnavailable
 
+log = logging.getLogger(__name__)
 HEALTH_TIMEOUT_S = 120.0
 
 
@@ -32,6 +36,17 @@ def free_port() -> int:
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         return sock.connect_ex((host, port)) == 0
+
+
+def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Raise ConfigError when nothing can listen on HOST:PORT (taken, or an address this machine does not have)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): pick another --port "
+                              f"or stop what holds it") from None
 
 
 class EmbeddedServer:
@@ -52,12 +67,15 @@ class EmbeddedServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        """The child's command line (tests swap in a fake server)."""
+        return [sys.executable, "-m", "dspy_logeval.lm.server", "--model", str(self.model_path),
+                "--port", str(self.port), "--parallel", str(self.parallel), "--n-ctx", str(self.n_ctx * self.parallel),
+                "--threads", str(self.threads), "--parent", str(os.getpid())]
+
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "dspy_logeval.lm.server", "--model", str(self.model_path),
-               "--port", str(self.port), "--parallel", str(self.parallel), "--n-ctx", str(self.n_ctx * self.parallel),
-               "--threads", str(self.threads), "--parent", str(os.getpid())]
         out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
         self._wait_healthy()
 
     def _wait_healthy(self) -> None:
@@ -104,6 +122,41 @@ class EmbeddedServer:
         # Leaving on an error or Ctrl-C: a llama.cpp server shutting down stops answering, so waiting on it
         # only keeps the user waiting; nothing it holds needs a graceful end.
         self.stop(grace=1.0 if exc_type is not None else 10.0)
+
+
+class Supervisor:
+    """Restarts a dead EmbeddedServer on the same port (same base_url), at most MAX_RESTARTS times in its life.
+
+    The n-th restart waits BACKOFF x 2^(n-1) seconds first, so a child that crashes on every start (a broken
+    model file, no memory) costs a few seconds and then stays down, reported by /health, instead of looping.
+    """
+
+    def __init__(self, server: EmbeddedServer, *, max_restarts: int = 3, backoff: float = 1.0) -> None:
+        self.server, self.max_restarts, self.backoff = server, max_restarts, backoff
+        self.restarts = 0
+        self._lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self.server.alive()
+
+    def exhausted(self) -> bool:
+        """True when the child is down and no restart is left."""
+        return self.restarts >= self.max_restarts and not self.alive()
+
+    def revive(self) -> bool:
+        """Restart the child if it died (within the budget); True when it runs afterwards. Blocks while loading."""
+        with self._lock:  # concurrent callers wait for one restart instead of starting several
+            while not self.server.alive() and self.restarts < self.max_restarts:
+                self.restarts += 1
+                code = self.server.proc.returncode if self.server.proc else None
+                log.warning("the embedded llama.cpp server is down (exit code %s); restart %d of %d",
+                            code, self.restarts, self.max_restarts)
+                time.sleep(self.backoff * 2 ** (self.restarts - 1))
+                try:
+                    self.server.start()
+                except ModelUnavailable as exc:
+                    log.warning("restart %d of the embedded llama.cpp server failed: %s", self.restarts, exc)
+            return self.server.alive()
 
 
 def _serve(args: argparse.Namespace) -> None:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from dspy_logeval.core.errors import RunError
 from dspy_logeval.core.files import write_json_atomic
+from dspy_logeval.core.redact import redact_json, redact_optional
 from dspy_logeval.runs.prompt_store import PromptStore
 from dspy_logeval.runs.record import RUN_FORMAT_VERSION, RunRecord, RunState, SampleRecord
 
@@ -51,7 +52,8 @@ class RunFolder:
         record = RunRecord.model_validate({"run_id": path.name, "created": datetime.now(timezone.utc).isoformat(),
                                            **fields})
         path.mkdir()
-        write_json_atomic(path / "config.json", record.to_json())
+        # The redacted endpoint still validates as a URL, so the frozen config loads; credentials never land here.
+        write_json_atomic(path / "config.json", redact_json(record.to_json()))
         (path / "results.jsonl").touch()  # a run interrupted before its first sample is still resumable
         return cls(path)
 
@@ -67,6 +69,7 @@ class RunFolder:
         self._append_line("failures.jsonl", record)
 
     def _append_line(self, name: str, record: SampleRecord) -> None:
+        record = record.model_copy(update={"error": redact_optional(record.error)})  # an error may quote a URL
         try:
             with (self.path / name).open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record.to_json(), default=str) + "\n")

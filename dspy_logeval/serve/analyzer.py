@@ -138,8 +138,10 @@ class LogAnalyzer:
     """Send a prompt artifact's request for some logs and parse the answer."""
 
     def __init__(self, llm_url: str, model_name: str, config: AnalyzerSettings, prompt: PromptArtifact, *,
-                 client: httpx.Client | None = None, async_client: httpx.AsyncClient | None = None) -> None:
+                 client: httpx.Client | None = None, async_client: httpx.AsyncClient | None = None,
+                 api_key: str | None = None) -> None:
         self.llm_url = llm_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model_name = model_name
         self.config = config
         self.prompt = prompt
@@ -151,14 +153,14 @@ class LogAnalyzer:
 
     def _sync(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(timeout=self.config.timeout)
+            self._client = httpx.Client(timeout=self.config.timeout, headers=self._headers)
         return self._client
 
     def _async(self) -> httpx.AsyncClient:
         # A client's pooled connections belong to the event loop that opened them: one owned client per loop.
         loop = asyncio.get_running_loop()
         if self._async_client is None or (self._owns_async and self._async_loop is not loop):
-            self._async_client = httpx.AsyncClient(timeout=self.config.timeout)
+            self._async_client = httpx.AsyncClient(timeout=self.config.timeout, headers=self._headers)
             self._owns_async, self._async_loop = True, loop
         return self._async_client
 

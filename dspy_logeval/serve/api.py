@@ -1,12 +1,15 @@
 """The production API (FastAPI): /v1/analyze, /health, /api/evals/leaderboard, /metrics. No DSPy.
 
-Every failure is a JSON error `{"error": {"code", "message"}}` with a fitting status: 413 body too large,
-422 malformed JSON / invalid fields / too many lines or characters, 502 unparseable LM answer, 503 LM or Loki
-down. Limits are checked before anything reaches the model.
+Every failure is a JSON error `{"error": {"code", "message"}}` with a fitting status: 401 missing/wrong token
+(when LOGEVAL_API_TOKEN is set), 413 body too large, 422 malformed or too deeply nested JSON / invalid fields /
+too many lines or characters, 502 unparseable LM answer, 503 LM or Loki down. Limits are checked before anything
+reaches the model. Messages are redacted: an endpoint's credentials never reach a caller. A dead embedded LM
+child is restarted (a bounded number of times) by the LMGuard, and /health reports the restarts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -29,8 +32,10 @@ from dspy_logeval.core.errors import (
     LogSourceError,
     ModelUnavailable,
 )
+from dspy_logeval.core.redact import redact_url
 from dspy_logeval.data.dataset import render_logs
 from dspy_logeval.serve.analyzer import AnalysisResult, LogEntry
+from dspy_logeval.serve.auth import authorized, token_from_env
 from dspy_logeval.serve.loki import LogFilters, fetch_logs
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,18 @@ class Analyzer(Protocol):
     async def ahealth(self) -> bool: ...
 
     async def aclose(self) -> None: ...
+
+
+class LMGuard(Protocol):
+    """What the API needs to restart a dead embedded LM child (lm.server.Supervisor, or a fake in tests)."""
+
+    restarts: int
+
+    def alive(self) -> bool: ...
+
+    def exhausted(self) -> bool: ...
+
+    def revive(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -75,9 +92,9 @@ class AnalyzeRequest(BaseModel):
 class ApiError(Exception):
     """An error answer: HTTP status, a short code and a message for the caller."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
 class ApiMetrics:
@@ -131,8 +148,13 @@ def parse_request(body: bytes) -> AnalyzeRequest:
         raw = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiError(422, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(422, "malformed_json", "the body nests JSON too deeply to parse; a request is "
+                                              "{\"logs\": [{\"timestamp\", \"message\", ...}]}") from None
     try:
         return AnalyzeRequest.model_validate(raw)
+    except RecursionError:
+        raise ApiError(422, "invalid_request", "the body nests too deeply to validate") from None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
                              for e in exc.errors()[:5])
@@ -168,11 +190,16 @@ async def resolve_logs(payload: AnalyzeRequest, *, loki_url: str | None,
     return logs
 
 
-async def run_analysis(analyzer: Analyzer, logs: list[LogEntry]) -> AnalysisResult:
-    """analyzer.aanalyze with its errors mapped to HTTP answers."""
+async def run_analysis(analyzer: Analyzer, logs: list[LogEntry], guard: LMGuard | None = None) -> AnalysisResult:
+    """analyzer.aanalyze with its errors mapped to HTTP answers; a dead LM child is restarted first (GUARD), and
+    a request that failed because the child died is sent once more to the restarted one."""
+    if guard is not None and not guard.alive():
+        await asyncio.to_thread(guard.revive)
     try:
         return await analyzer.aanalyze(logs)
     except ModelUnavailable as exc:
+        if guard is not None and not guard.alive() and await asyncio.to_thread(guard.revive):
+            return await run_analysis(analyzer, logs)
         raise ApiError(503, "lm_unavailable", str(exc)) from None
     except AnalysisParseError as exc:
         raise ApiError(502, "unparseable_answer", str(exc)) from None
@@ -193,9 +220,29 @@ def read_leaderboard_file(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {"format_version": 1, "updated": None, "rows": list(data)}
 
 
+def require_token(request: Request, token: str | None) -> None:
+    """401 unless the request carries `Authorization: Bearer TOKEN` (no check when TOKEN is None)."""
+    if token is not None and not authorized(request.headers.get("authorization"), token):
+        raise ApiError(401, "unauthorized", "send the API token as 'Authorization: Bearer <token>'",
+                       headers={"WWW-Authenticate": "Bearer"})
+
+
+async def health_answer(analyzer: Analyzer, guard: LMGuard | None) -> tuple[dict[str, Any], int]:
+    """(/health body, status): ok, degraded (LM down, restarts left) or lm_unavailable; restarts so far."""
+    child_up = guard is None or await asyncio.to_thread(guard.revive)
+    lm_ok = child_up and await analyzer.ahealth()
+    body: dict[str, Any] = {"status": "ok" if lm_ok else "lm_unavailable", "lm": lm_ok}
+    if guard is not None:
+        body["lm_restarts"] = guard.restarts
+        if not lm_ok and not guard.exhausted():
+            body["status"] = "degraded"
+    return body, 200 if lm_ok else 503
+
+
 def create_app(analyzer: Analyzer, prompt_meta: dict[str, Any], *, leaderboard_path: Path,
                limits: Limits = Limits(), loki_url: str | None = None,
-               loki_client: httpx.AsyncClient | None = None) -> FastAPI:
+               loki_client: httpx.AsyncClient | None = None, api_token: str | None = None,
+               lm_guard: LMGuard | None = None) -> FastAPI:
     """The production API around ANALYZER.
 
     Args:
@@ -205,6 +252,9 @@ def create_app(analyzer: Analyzer, prompt_meta: dict[str, Any], *, leaderboard_p
         limits: body size, log lines and characters per request.
         loki_url: Loki base URL for `filters` requests (default: env LOKI_URL).
         loki_client: an httpx.AsyncClient for Loki (tests inject a mock transport).
+        api_token: bearer token /v1/analyze and the leaderboard require (default: env LOGEVAL_API_TOKEN; unset:
+            open). /health and /metrics stay open.
+        lm_guard: restarts a dead embedded LM child (serve passes the endpoint's Supervisor; None: no restarts).
     """
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -214,12 +264,14 @@ def create_app(analyzer: Analyzer, prompt_meta: dict[str, Any], *, leaderboard_p
     app = FastAPI(title="dspy-logeval production analyzer", version="1", lifespan=lifespan)
     metrics = ApiMetrics(prompt_meta)
     loki = loki_url if loki_url is not None else os.environ.get("LOKI_URL") or None
+    token = (api_token if api_token is not None else token_from_env()) or None  # '' or unset: open
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         if request.url.path == "/v1/analyze":
             metrics.observe(exc.status, code=exc.code)
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+        return JSONResponse({"error": {"code": exc.code, "message": redact_url(exc.message)}},
+                            status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
@@ -229,22 +281,23 @@ def create_app(analyzer: Analyzer, prompt_meta: dict[str, Any], *, leaderboard_p
 
     @app.post("/v1/analyze")
     async def analyze(request: Request) -> JSONResponse:
+        require_token(request, token)
         payload = parse_request(await read_body(request, limits))
         logs = await resolve_logs(payload, loki_url=loki, loki_client=loki_client)
         check_limits(logs, limits)
-        result = await run_analysis(analyzer, logs)
+        result = await run_analysis(analyzer, logs, lm_guard)
         metrics.observe(200, result=result)
         return JSONResponse({"analysis": result.analysis.model_dump(), "prompt": prompt_meta,
                              "latency_ms": result.latency_ms, "tokens": result.tokens})
 
     @app.get("/health")
     async def health() -> JSONResponse:
-        lm_ok = await analyzer.ahealth()
-        return JSONResponse({"status": "ok" if lm_ok else "lm_unavailable", "lm": lm_ok, "prompt": prompt_meta},
-                            status_code=200 if lm_ok else 503)
+        body, status = await health_answer(analyzer, lm_guard)
+        return JSONResponse(body | {"prompt": prompt_meta}, status_code=status)
 
     @app.get("/api/evals/leaderboard")
-    async def leaderboard() -> JSONResponse:
+    async def leaderboard(request: Request) -> JSONResponse:
+        require_token(request, token)
         return JSONResponse(read_leaderboard_file(leaderboard_path))
 
     @app.get("/metrics")

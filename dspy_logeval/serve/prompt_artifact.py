@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dspy_logeval.core.errors import ArtifactError
 from dspy_logeval.core.files import write_json_atomic
+from dspy_logeval.core.redact import redact_json
 from dspy_logeval.data.taxonomy import Taxonomy, load_taxonomy
 
 ARTIFACT_FORMAT_VERSION = 1
@@ -238,7 +239,9 @@ def save_artifact(artifact: PromptArtifact, prompts_dir: Path) -> Path:
     """Write the artifact to PROMPTS_DIR/<name>.json atomically and return its path."""
     prompts_dir.mkdir(parents=True, exist_ok=True)
     path = prompts_dir / f"{artifact.name}.json"
-    write_json_atomic(path, artifact.model_dump(mode="json"))
+    data = artifact.model_dump(mode="json")
+    # Only the provenance (configs, endpoints): messages and demos are the prompt and must stay byte for byte.
+    write_json_atomic(path, data | {"provenance": redact_json(data["provenance"])})
     return path
 
 

@@ -1,83 +1,78 @@
-"""A small OpenAI-compatible server on loopback whose answers a test scripts: valid, HTML, 501, hang, slow."""
+"""A small local OpenAI-compatible server (/health, /v1/chat/completions) for fault tests, no model.
+
+In a thread: `with FakeOpenAI(fail_when="marker") as lm: lm.url`. As a child process (an EmbeddedServer's
+stand-in): `python fake_openai.py PORT`.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
-import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
 from typing import Any
 
-from conftest import VALID_ANALYSIS
-
-from dspy_logeval.lm.endpoint import PROBE_VALUE
-
-Behaviour = Callable[[int, dict[str, Any]], str]
-"""(index of this sample request, request body) → 'ok', 'html', '501', 'hang' or 'slow'."""
+ANSWER = {"root_cause": "normal_operation", "severity": "info", "component": "kube-system/coredns",
+          "summary": "Nothing is wrong.", "action_needed": "ignore"}
 
 
 class FakeOpenAI:
-    """Answers /health and /v1/chat/completions; the start-up check's request is answered like the rest."""
+    """Answers every chat completion with ANSWER, or 503 when the request body contains FAIL_WHEN."""
 
-    def __init__(self, behaviour: Behaviour, *, probe: str = "ok", slow_seconds: float = 1.5, port: int = 0) -> None:
-        self.behaviour, self.probe, self.slow_seconds = behaviour, probe, slow_seconds
-        self.samples = 0
-        self.release = threading.Event()  # set to let hung requests go (so the server can shut down)
-        fake = self
+    def __init__(self, *, fail_when: str | None = None, port: int = 0) -> None:
+        self.fail_when = fail_when
+        self.auth_headers: list[str | None] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self._send(200, "application/json", b'{"status": "ok"}')
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
 
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                is_probe = body.get("response_format", {}).get("json_schema", {}).get("name") == "probe"
-                if is_probe:
-                    mode = fake.probe
-                else:
-                    mode, fake.samples = fake.behaviour(fake.samples, body), fake.samples + 1
-                fake.answer(self, mode, probe=is_probe)
-
-            def _send(self, code: int, kind: str, payload: bytes) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_port
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def answer(self, handler: Any, mode: str, *, probe: bool) -> None:
-        if mode == "hang":
-            self.release.wait(60)
-            return
-        if mode == "html":
-            handler._send(200, "text/html", b"<html><body>Welcome to nginx!</body></html>")
-            return
-        if mode == "501":
-            handler._send(501, "text/plain", b"Not Implemented")
-            return
-        if mode == "slow":
-            time.sleep(self.slow_seconds)
-        content = json.dumps({"answer": PROBE_VALUE} if probe else VALID_ANALYSIS)
-        completion = {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
-                      "choices": [{"index": 0, "finish_reason": "stop",
-                                   "message": {"role": "assistant", "content": content}}],
-                      "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
-        handler._send(200, "application/json", json.dumps(completion).encode())
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> FakeOpenAI:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._send(200, {"status": "ok"} if self.path == "/health" else {"data": [{"id": "fake"}]})
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+            fake.auth_headers.append(self.headers.get("authorization"))
+            if fake.fail_when and fake.fail_when in body:
+                self._send(503, {"error": {"message": "loading model"}})
+                return
+            self._send(200, {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
+                             "choices": [{"index": 0, "finish_reason": "stop",
+                                          "message": {"role": "assistant", "content": json.dumps(ANSWER)}}],
+                             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+
+    return Handler
+
+
+if __name__ == "__main__":
+    FakeOpenAI(port=int(sys.argv[1])).server.serve_forever()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MINI_GOLDEN
-from faults.fake_openai import FakeOpenAI
+from faults.scripted_openai import FakeOpenAI
 from typer.testing import CliRunner
 
 from dspy_logeval.cli.app import app
