@@ -5,8 +5,13 @@ The public surface, imported lazily so that `dspy_logeval.serve` (the production
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import Any
+
+# litellm (under dspy) fetches its model cost map over the network at import unless told otherwise: never wait on
+# that (this machine may have no internet), whichever module of the package is imported first.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 _EXPORTS = {
     "Analysis": "serve.analyzer", "LogAnalyzer": "serve.analyzer", "LogEntry": "serve.analyzer",

@@ -12,8 +12,6 @@ import httpx
 from dspy_logeval.core.config import LLMConfig, RuntimeConfig
 from dspy_logeval.lm.endpoint import Endpoint
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never wait on the network for litellm metadata
-
 
 def build_lm(endpoint: Endpoint, llm: LLMConfig, runtime: RuntimeConfig, *, api_key_env: str | None = None,
              cache: bool = False) -> dspy.LM:
