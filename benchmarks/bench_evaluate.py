@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import dspy  # noqa: E402,I001  # after dspy_logeval, which keeps litellm from fetching its cost map online
+import dspy
 import httpx
 
 from dspy_logeval.core.config import load_config
