@@ -107,3 +107,17 @@ def test_render_logs_is_one_line_per_entry() -> None:
     rendered = render_logs(sample.logs)
     assert rendered.count("\n") == len(sample.logs) - 1
     assert rendered.startswith("2025-03-14T09:12:03Z log-analyzer/log-analyzer-api-7d9f8c6b5-x2kqp api: INFO")
+
+
+def test_evaluate_and_validate_share_one_rule_set(tmp_path: Path) -> None:
+    """A sample `dataset validate` rejects (top-level severity off the taxonomy, or disagreeing) never loads."""
+    from dspy_logeval.data.checks import validate_dataset
+
+    for change in ({"severity": "urgent"}, {"severity": "info"}, {"category": "dns"}):
+        raw = _mini_raw()
+        raw[0] |= change
+        path = tmp_path / f"bad-{len(change)}-{next(iter(change.values()))}.json"
+        path.write_text(json.dumps(raw), encoding="utf-8")
+        assert not validate_dataset(str(path)).ok
+        with pytest.raises(DatasetError, match="labels disagree with taxonomy.yaml|not in taxonomy.yaml"):
+            load_dataset(str(path))

@@ -158,3 +158,14 @@ def test_build_metadata_records_counts_and_checksum() -> None:
                              "severity_distribution", "namespace_distribution", "category_distribution",
                              "root_cause_distribution", "real_vs_synthetic", "splits", "sha256"}
     assert metadata["severity_distribution"] == {"error": 2, "warn": 2, "info": 1}
+
+
+def test_combine_never_writes_inside_a_frozen_version(tmp_path: Path) -> None:
+    frozen = tmp_path / "golden-v1"
+    frozen.mkdir()
+    (frozen / "metadata.json").write_text("{}")
+    (frozen / "samples.json").write_text("[]")
+    source = _write(tmp_path / "a.json", _mini_raw())
+    with pytest.raises(DatasetError, match="inside the frozen version golden-v1"):
+        combine_sources([source], out=frozen / "samples.json")
+    assert (frozen / "samples.json").read_text() == "[]"

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from dspy_logeval.core.files import file_sha256
 from dspy_logeval.data.analysis import metadata_counts
-from dspy_logeval.data.dataset import Sample, read_samples_json, resolve_dataset_path
-from dspy_logeval.data.taxonomy import Taxonomy, load_taxonomy
+from dspy_logeval.data.dataset import LABEL_RULES_MARK, Sample, label_problems, read_samples_json, resolve_dataset_path
+from dspy_logeval.data.taxonomy import load_taxonomy
 
 __all__ = ["ValidationReport", "check_samples", "validate_dataset"]
 
@@ -71,7 +71,7 @@ def check_samples(raw: Sequence[Any], *, path: Path, require_splits: bool = Fals
         if not isinstance(item, dict):
             problems.append(f"{path}: sample {sample_id}: sample: not a JSON object")
             continue
-        findings = _schema_problems(item) + _label_problems(item, tax)
+        findings = _schema_problems(item) + label_problems(item, tax)
         if require_splits and item.get("split") is None:
             findings.append(("split", "missing; golden versions need train/dev/test "
                                       "(`logeval dataset combine` assigns them)"))
@@ -79,6 +79,10 @@ def check_samples(raw: Sequence[Any], *, path: Path, require_splits: bool = Fals
     problems += _duplicate_ids(raw, path=path)
     problems += _duplicate_messages(raw, path=path)
     return problems
+
+
+def _reported_by_label_problems(message: str) -> bool:
+    return LABEL_RULES_MARK in message or "not in taxonomy.yaml" in message
 
 
 def _sample_id(item: Any, index: int) -> str:
@@ -93,37 +97,8 @@ def _schema_problems(item: dict[str, Any]) -> list[tuple[str, str]]:
         Sample.model_validate(item)
     except ValidationError as exc:
         return [(".".join(str(p) for p in err["loc"]) or "sample", err["msg"])
-                for err in exc.errors() if "not in taxonomy.yaml" not in err["msg"]]
+                for err in exc.errors() if not _reported_by_label_problems(err["msg"])]
     return []
-
-
-def _label_problems(item: dict[str, Any], tax: Taxonomy) -> list[tuple[str, str]]:
-    """Taxonomy labels and the two consistency rules (category of the root cause, severity twice)."""
-    raw_truth = item.get("ground_truth")
-    truth: dict[str, Any] = raw_truth if isinstance(raw_truth, dict) else {}
-    found: list[tuple[str, str]] = []
-    checks = (("category", item.get("category"), tuple(tax.categories)),
-              ("severity", item.get("severity"), tax.severities),
-              ("ground_truth.root_cause", truth.get("root_cause"), tax.root_causes),
-              ("ground_truth.severity", truth.get("severity"), tax.severities),
-              ("ground_truth.action_needed", truth.get("action_needed"), tax.actions))
-    for where, value, allowed in checks:
-        if value is not None and value not in allowed:
-            found.append((where, f"{value!r} is not in taxonomy.yaml ({_choices(allowed)})"))
-    expected_category = tax.category_of(str(truth.get("root_cause")))
-    category = item.get("category")
-    if expected_category and category in tax.categories and category != expected_category:
-        found.append(("category", f"{category!r} but root cause {truth['root_cause']!r} belongs to "
-                                  f"{expected_category!r}"))
-    severity, truth_severity = item.get("severity"), truth.get("severity")
-    if severity in tax.severities and truth_severity in tax.severities and severity != truth_severity:
-        found.append(("severity", f"{severity!r} differs from ground_truth.severity {truth_severity!r}"))
-    return found
-
-
-def _choices(allowed: Sequence[str]) -> str:
-    shown = ", ".join(allowed[:12])
-    return shown + (f", … {len(allowed) - 12} more" if len(allowed) > 12 else "")
 
 
 def _duplicate_ids(raw: Sequence[Any], *, path: Path) -> list[str]:

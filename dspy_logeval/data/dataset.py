@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dspy_logeval.core.errors import DatasetError
 from dspy_logeval.core.files import file_sha256
 from dspy_logeval.core.paths import DATASETS_DIR
-from dspy_logeval.data.taxonomy import load_taxonomy
+from dspy_logeval.data.taxonomy import Taxonomy, load_taxonomy
 
 MAX_DATASET_BYTES = 20 * 1024 * 1024
 Split = Literal["train", "dev", "test"]
@@ -70,6 +71,46 @@ class Sample(BaseModel):
         if value not in load_taxonomy().categories:
             raise ValueError(f"category {value!r} is not in taxonomy.yaml")
         return value
+
+    @model_validator(mode="after")
+    def _labels_agree(self) -> Sample:
+        problems = label_problems(self.model_dump(), load_taxonomy())
+        if problems:
+            raise ValueError(f"{LABEL_RULES_MARK}: " + "; ".join(f"{where}: {what}" for where, what in problems))
+        return self
+
+
+LABEL_RULES_MARK = "labels disagree with taxonomy.yaml"
+
+
+def label_problems(item: Mapping[str, Any], tax: Taxonomy) -> list[tuple[str, str]]:
+    """(field, problem) for the taxonomy labels and the two consistency rules (category of the root cause, severity
+    twice): the one rule set `dataset validate` reports field by field and every loaded Sample must pass."""
+    raw_truth = item.get("ground_truth")
+    truth: dict[str, Any] = raw_truth if isinstance(raw_truth, dict) else {}
+    found: list[tuple[str, str]] = []
+    checks = (("category", item.get("category"), tuple(tax.categories)),
+              ("severity", item.get("severity"), tax.severities),
+              ("ground_truth.root_cause", truth.get("root_cause"), tax.root_causes),
+              ("ground_truth.severity", truth.get("severity"), tax.severities),
+              ("ground_truth.action_needed", truth.get("action_needed"), tax.actions))
+    for where, value, allowed in checks:
+        if value is not None and value not in allowed:
+            found.append((where, f"{value!r} is not in taxonomy.yaml ({_choices(allowed)})"))
+    expected_category = tax.category_of(str(truth.get("root_cause")))
+    category = item.get("category")
+    if expected_category and category in tax.categories and category != expected_category:
+        found.append(("category", f"{category!r} but root cause {truth['root_cause']!r} belongs to "
+                                  f"{expected_category!r}"))
+    severity, truth_severity = item.get("severity"), truth.get("severity")
+    if severity in tax.severities and truth_severity in tax.severities and severity != truth_severity:
+        found.append(("severity", f"{severity!r} differs from ground_truth.severity {truth_severity!r}"))
+    return found
+
+
+def _choices(allowed: Sequence[str]) -> str:
+    shown = ", ".join(allowed[:12])
+    return shown + (f", … {len(allowed) - 12} more" if len(allowed) > 12 else "")
 
 
 @dataclass(frozen=True)

@@ -126,11 +126,21 @@ def read_sources(sources: Sequence[Path]) -> list[dict[str, Any]]:
 
 
 def write_samples(path: Path, samples: Sequence[dict[str, Any]]) -> None:
-    """Write a samples.json the way golden versions store it (2-space indent, UTF-8, trailing newline)."""
+    """Write a samples.json the way golden versions store it (2-space indent, UTF-8, trailing newline); never
+    into a frozen version's folder (one with a metadata.json), which only `freeze` writes, once."""
+    refuse_frozen_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(list(samples), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def refuse_frozen_target(path: Path) -> None:
+    """DatasetError when PATH lies inside a frozen version's folder: a frozen set is never overwritten."""
+    for folder in (path.parent, *path.parent.parents):
+        if (folder / "metadata.json").is_file():
+            raise DatasetError(f"{path} is inside the frozen version {folder.name} ({folder}): frozen sets never "
+                               "change; write to another path, then `logeval dataset freeze` a new version")
 
 
 def build_metadata(samples: Sequence[dict[str, Any]], *, version: str, description: str, sha256: str,
