@@ -33,6 +33,11 @@ def _timestamp(run: RunFolder, config: RunRecord) -> str:
         return str(config.created or "")
 
 
+def _number(value: Any) -> float | int | None:
+    """A metric as the leaderboard holds it: a number, or None (a hand-edited or damaged metrics.json)."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def leaderboard_row(run: RunFolder) -> dict[str, Any]:
     """The leaderboard row of one run folder (config.json + metrics.json)."""
     config, metrics = run.config(), run.metrics()
@@ -42,7 +47,7 @@ def leaderboard_row(run: RunFolder) -> dict[str, Any]:
         "model_name": cfg.model.name, "program": cfg.program, "prompt_template": cfg.prompt.template,
         "dataset_version": dataset.version, "split": dataset.split, "n_samples": metrics.get("n_samples"),
         "git_commit": config.git_commit,
-        **{name: metric_value(metrics, BY_NAME[name].path) for name in ROW_METRICS},
+        **{name: _number(metric_value(metrics, BY_NAME[name].path)) for name in ROW_METRICS},
     }
 
 
