@@ -132,7 +132,8 @@ def test_sweep_two_configs(tmp_path: Path) -> None:
 
 
 def test_lm_list_and_pull() -> None:
-    assert "SmolLM2-135M" in invoke("lm", "list")
+    listing = invoke("lm", "list")
+    assert "smollm2-135m-instruct" in listing and "Apache-2.0" in listing and "b179c9523d0e6a0f" in listing
     assert "SmolLM2-135M-Instruct.Q4_1.gguf" in invoke("lm", "pull")
 
 
