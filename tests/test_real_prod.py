@@ -132,3 +132,5 @@ def test_cli_promote_serve_and_production_evaluate(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
