@@ -24,7 +24,7 @@ from dspy_logeval.eval.predict import predict_one
 from dspy_logeval.eval.production import artifact_config, production_record, production_session
 from dspy_logeval.lm.adapter import SchemaJSONAdapter
 from dspy_logeval.lm.dspy_lm import build_lm
-from dspy_logeval.lm.endpoint import Endpoint, endpoint_record, open_endpoint
+from dspy_logeval.lm.endpoint import Endpoint, endpoint_record, open_endpoint, read_api_key
 from dspy_logeval.runs.folder import RunFolder
 from dspy_logeval.runs.leaderboard import rebuild_leaderboard
 from dspy_logeval.runs.record import Lineage, RunState, SampleRecord
@@ -203,7 +203,7 @@ def _lm_on(endpoint: Endpoint, config: ExperimentConfig, *, cache: bool) -> tupl
 def startup_check(config: ExperimentConfig) -> dict[str, Any]:
     """endpoint_record's arguments for CONFIG: its API key and the start-up check's deadlines."""
     runtime = config.runtime
-    return {"api_key": os.environ.get(config.model.api_key_env, "") if config.model.api_key_env else None,
+    return {"api_key": read_api_key(config.model.api_key_env),
             "connect_timeout": runtime.connect_timeout, "timeout": runtime.first_request_timeout}
 
 
