@@ -38,8 +38,29 @@ class OracleLM(DummyLM):
         return super().forward(prompt=prompt, messages=messages, **kwargs)
 
 
+class ProposerLM(OracleLM):
+    """An OracleLM that also answers MIPROv2's proposer signatures (dataset and program descriptions, instructions):
+    every output field of a request whose schema is not the analysis one gets a fixed text."""
+
+    INSTRUCTION = "Quote the causal log line, then name its root cause from the taxonomy."
+
+    def __init__(self, samples: list[Sample], **kwargs: Any) -> None:
+        super().__init__(samples, **kwargs)
+        self.proposer_calls = 0
+
+    def forward(self, prompt: Any = None, messages: Any = None, **kwargs: Any) -> Any:
+        schema = (kwargs.get("response_format") or {}).get("json_schema", {}).get("schema", {})
+        fields = list(schema.get("properties", {}))
+        if not fields or "root_cause" in fields:
+            return super().forward(prompt=prompt, messages=messages, **kwargs)
+        self.calls += 1
+        self.proposer_calls += 1
+        self.answers = iter([{name: self.INSTRUCTION for name in fields}])
+        return DummyLM.forward(self, prompt=prompt, messages=messages, **kwargs)
+
+
 def answer_json(sample: Sample) -> str:
     return json.dumps(sample.ground_truth.model_dump())
 
 
-__all__ = ["OracleLM", "render_logs"]
+__all__ = ["OracleLM", "ProposerLM", "render_logs"]

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 from conftest import mini_config_dict
-from fake_lm import OracleLM
+from fake_lm import OracleLM, ProposerLM
 
 from dspy_logeval.core.config import validate_config
 from dspy_logeval.core.errors import ArtifactError, ConfigError
 from dspy_logeval.data.dataset import load_dataset
 from dspy_logeval.eval.compiled import load_compiled, manifest_path
+from dspy_logeval.eval.runner import build_program
 from dspy_logeval.optimize.compile import OptimizeOptions, optimize_program
 
 
@@ -122,3 +123,42 @@ def test_a_student_without_teacher_that_never_passes_keeps_no_bootstrapped_demo(
                               lm=OracleLM(samples, wrong=train))
     assert result.manifest["bootstrap"]["passed"] == 0 and result.manifest["demos"] == 0
     assert result.manifest["bootstrap"]["stopped_early"] is None
+
+
+def test_random_search_scores_candidates_on_dev(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    assert any(s.split == "dev" for s in samples)
+    result = _optimize(tmp_path, samples, optimizer="random-search", num_candidates=1)
+    params = result.manifest["optimizer_params"]
+    assert result.manifest["optimizer"] == "random-search" and params["num_candidates"] == 1
+    # every candidate ties on dev here, so the first (zero-shot) wins: the saved program reloads as it was chosen
+    assert load_compiled(result.compiled_path)[1]["demos"] == result.manifest["demos"]
+    assert result.manifest["test_run_id"] == result.compiled_run.run_id and result.comparison.verdict
+
+
+def test_mipro_runs_on_its_budget_with_the_teacher_as_proposer(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    config = validate_config(mini_config_dict(program="predict"), source="t")
+    train = {s.id for s in samples if s.split == "train"}
+    student, teacher = OracleLM(samples, wrong=train), ProposerLM(samples)
+    options = OptimizeOptions(optimizer="mipro", max_bootstrapped_demos=1, max_labeled_demos=1, num_candidates=3,
+                              num_trials=2)
+    result = optimize_program(config, options=options, runs_dir=tmp_path / "runs", compiled_dir=tmp_path / "c",
+                              lm=student, teacher_lm=teacher)
+    assert teacher.proposer_calls >= 2          # the teacher proposed the instructions ...
+    assert result.manifest["bootstrap"]["passed"] >= 1   # ... and bootstrapped the demos the student got wrong
+    assert result.manifest["optimizer_params"]["num_trials"] == 2
+    instructions = load_compiled(result.compiled_path)[0].analyze.signature.instructions
+    baseline = build_program(config, load_dataset(mini_config_dict()["dataset"]["version"])).analyze.signature
+    assert instructions in (baseline.instructions, ProposerLM.INSTRUCTION)
+
+
+def test_mipro_and_random_search_need_a_dev_split(tmp_path: Path, samples) -> None:  # type: ignore[no-untyped-def]
+    no_dev = [s.model_copy(update={"split": "train"}) if s.split == "dev" else s for s in samples]
+    path = tmp_path / "samples.json"
+    path.write_text(json.dumps([s.model_dump(mode="json") for s in no_dev]))
+    config = validate_config(mini_config_dict(program="predict", dataset={"version": str(path), "split": "all"}),
+                             source="t")
+    with pytest.raises(ConfigError, match="dev split"):
+        optimize_program(config, options=OptimizeOptions(optimizer="mipro"), runs_dir=tmp_path / "r",
+                         compiled_dir=tmp_path / "c", lm=OracleLM(no_dev))
+    with pytest.raises(ConfigError, match="--num-trials"):
+        OptimizeOptions(optimizer="mipro", num_trials=0)

@@ -77,7 +77,9 @@ def optimize_command(
     max_minutes: Annotated[float | None, typer.Option(help="Stop bootstrapping after this many minutes.", min=0.1)
                            ] = None,
     seed: Annotated[int, typer.Option(help="Orders the train split, so it decides the demos.")] = 7,
-    num_candidates: Annotated[int, typer.Option(help="Candidate programs for random-search.", min=1)] = 4,
+    num_candidates: Annotated[int, typer.Option(help="Candidate programs (random-search); instruction and demo "
+                                                     "sets (mipro).", min=1)] = 4,
+    num_trials: Annotated[int, typer.Option(help="MIPROv2 trials, each scoring a candidate on dev.", min=1)] = 4,
     train_limit: Annotated[int | None, typer.Option(help="Use only N train examples (small budgets).", min=1)] = None,
     test_limit: Annotated[int | None, typer.Option(help="Score only N test samples.", min=1)] = None,
     runs_dir: Annotated[Path, typer.Option(hidden=True)] = RUNS_DIR,
@@ -96,7 +98,8 @@ def optimize_command(
             cfg = validate_config({**cfg.model_dump(mode="json"), "program": program.value}, source="--program")
         options = OptimizeOptions(optimizer=optimizer.value, max_bootstrapped_demos=max_bootstrapped_demos,
                                   max_labeled_demos=max_labeled_demos, max_rounds=max_rounds, threshold=threshold,
-                                  seed=seed, num_candidates=num_candidates, train_limit=train_limit,
+                                  seed=seed, num_candidates=num_candidates, num_trials=num_trials,
+                                  train_limit=train_limit,
                                   test_limit=test_limit, max_attempts=max_attempts, max_minutes=max_minutes)
         teacher_cfg = load_config(teacher) if teacher else None
         with _OptimizeProgress() as progress:

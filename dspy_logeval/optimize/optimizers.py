@@ -28,6 +28,9 @@ class OptimizeOptions:
     threshold: float | None = None
     seed: int = 7
     num_candidates: int = 4
+    """random-search: candidate programs; mipro: instruction and demo-set candidates."""
+    num_trials: int = 4
+    """mipro: Bayesian search trials, each scoring one candidate program on the whole dev split."""
     train_limit: int | None = None
     test_limit: int | None = None
     max_attempts: int | None = None
@@ -40,6 +43,8 @@ class OptimizeOptions:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; available: {', '.join(OPTIMIZERS)}")
         if self.max_bootstrapped_demos < 0 or self.max_labeled_demos < 0 or self.max_rounds < 1:
             raise ConfigError("demo counts must be >= 0 and --max-rounds >= 1")
+        if self.num_candidates < 1 or self.num_trials < 1:
+            raise ConfigError("--num-candidates and --num-trials must be >= 1")
         if (self.max_attempts is not None and self.max_attempts < 1) or (
                 self.max_minutes is not None and self.max_minutes <= 0):
             raise ConfigError("--max-attempts and --max-minutes must be positive")
@@ -142,6 +147,9 @@ def _run_optimizer(student: dspy.Module, options: OptimizeOptions, *, trainset: 
             metric=metric, teacher_settings=teacher_settings, max_rounds=options.max_rounds,
             num_candidate_programs=options.num_candidates, num_threads=1, **demos)
         return search.compile(student, trainset=list(trainset), valset=valset)
-    mipro = dspy.MIPROv2(metric=metric, teacher_settings=teacher_settings, auto="light", num_threads=1,
-                         seed=options.seed, **demos)
-    return mipro.compile(student, trainset=list(trainset), valset=valset, requires_permission_to_run=False)
+    # An explicit budget instead of auto="light" (dozens of dev evaluations: hours on 2 cores). The teacher, when
+    # there is one, both bootstraps the demo sets and proposes the instructions.
+    mipro = dspy.MIPROv2(metric=metric, prompt_model=teacher_lm, teacher_settings=teacher_settings, auto=None,
+                         num_candidates=options.num_candidates, num_threads=1, seed=options.seed, **demos)
+    return mipro.compile(student, trainset=list(trainset), valset=valset, num_trials=options.num_trials,
+                         minibatch=False)
