@@ -110,6 +110,9 @@ def test_compute_metrics_hand_computed(four_records: list[dict]) -> None:
     assert perf["p95_latency_ms"] == pytest.approx(385.0)
     assert (perf["prompt_tokens"], perf["completion_tokens"], perf["total_tokens"]) == (400, 80, 480)
     assert perf["avg_total_tokens"] == 120 and perf["cost_usd"] == pytest.approx(0.0048)
+    assert perf["cached_prompt_share"] == 0.0                   # no record was served from the prompt cache
+    cached = [{**r, "cached_tokens": 80} for r in four_records[:2]]
+    assert compute_metrics(cached + four_records[2:], n_bootstrap=10)["performance"]["cached_prompt_share"] == 0.4
     assert m["n_samples"] == 4 and m["n_errors"] == 1 and m["error_kinds"] == {"parse": 1}
 
 

@@ -39,7 +39,8 @@ def metrics_table(metrics: dict[str, Any], *, title: str = "") -> Table:
     table.add_row("latency avg / p50 / p95 / p99 (ms)", " / ".join(
         f"{perf[k]:.0f}" for k in ("avg_latency_ms", "p50_latency_ms", "p95_latency_ms", "p99_latency_ms")))
     table.add_row("tokens prompt / completion / cached", " / ".join(
-        f"{perf.get(k, 0):,}" for k in ("prompt_tokens", "completion_tokens", "cached_tokens")))
+        f"{perf.get(k, 0):,}" for k in ("prompt_tokens", "completion_tokens", "cached_tokens"))
+        + f" ({perf.get('cached_prompt_share', 0.0):.0%} of prompt tokens cached)")
     table.add_row("cost (USD)", f"{perf['cost_usd']:.4f}")
     table.add_row("samples / errors", f"{metrics['n_samples']} / {metrics['n_errors']}")
     return table

@@ -90,6 +90,8 @@ def performance(records: Sequence[Mapping[str, Any]], *,
         "p95_latency_ms": _percentile(latency, 95), "p99_latency_ms": _percentile(latency, 99),
         "prompt_tokens": totals["prompt"], "completion_tokens": totals["completion"],
         "cached_tokens": totals["cached"], "total_tokens": total,
+        # the share of prompt tokens the server took from its prefix cache (a compiled program's static demos)
+        "cached_prompt_share": totals["cached"] / totals["prompt"] if totals["prompt"] else 0.0,
         "avg_prompt_tokens": totals["prompt"] / n, "avg_completion_tokens": totals["completion"] / n,
         "avg_total_tokens": total / n, "cost_usd": total / 1000.0 * price_per_1k_tokens,
     }
