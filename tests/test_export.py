@@ -149,6 +149,24 @@ def test_cli_export_and_errors(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no run 'nope'" in missing.output
 
 
+@pytest.mark.parametrize("identical, code", [(10, 0), (9, 3)])
+def test_cli_verify_records_parity_and_fails_under_99_percent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              identical: int, code: int) -> None:
+    import dspy_logeval.export.parity as parity
+
+    report = ParityReport(n=10, identical=identical, metrics_dspy={"composite": 0.5},
+                          metrics_production={"composite": 0.5 - (10 - identical) / 100})
+    monkeypatch.setattr(parity, "verify_parity", lambda *args, **kwargs: report)
+    result = CliRunner().invoke(app, ["export", "--template", "root_cause_v1", "--name", "checked", "--verify",
+                                      "--limit", "10", "--prompts-dir", str(tmp_path)])
+    assert result.exit_code == code, result.output
+    recorded = load_artifact("checked", tmp_path).provenance["parity"]
+    assert (recorded["n"], recorded["identical"], recorded["passed"]) == (10, identical, code == 0)
+    assert recorded["split"] == "test" and recorded["limit"] == 10 and recorded["required"] == 0.99
+    assert recorded["differences"]["composite"] == pytest.approx(-(10 - identical) / 100)
+    assert ("parity failed: 9/10" in result.output) == (code == 3)
+
+
 def _mock_analyzer(tmp_path: Path, handler: Any) -> LogAnalyzer:
     artifact, _ = export_prompt(source_from_template("root_cause_v1"), name="prod", prompts_dir=tmp_path)
     return LogAnalyzer("http://llm", "fake", AnalyzerSettings(retries=0), artifact,

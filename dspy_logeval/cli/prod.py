@@ -32,7 +32,8 @@ def export_command(
                                                         "or cot).")] = ProgramChoice.predict,
     config: Annotated[Path | None, typer.Option(help="Sampling/model config for --template.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing NAME (its version goes up by one).")] = False,
-    verify: Annotated[bool, typer.Option(help="Run DSPy and the production analyzer side by side (temp 0).")] = False,
+    verify: Annotated[bool, typer.Option(help="Run DSPy and the production analyzer side by side (temp 0); exit 3 "
+                                              "when under 99% of predictions are identical.")] = False,
     dataset: DatasetOpt = None,
     split: SplitOpt = SplitChoice.test,
     limit: LimitOpt = None,
@@ -45,7 +46,7 @@ def export_command(
     Example: logeval export 20261205-102905-predict-smollm2 --name predict-smollm2 --verify --limit 5
     """
     from dspy_logeval.export import artifact as export
-    from dspy_logeval.export.parity import verify_parity
+    from dspy_logeval.export.parity import REQUIRED_IDENTICAL, record_parity, verify_parity
 
     if not name:
         raise typer.BadParameter("give the artifact a name", param_hint="--name")
@@ -59,6 +60,13 @@ def export_command(
             report = verify_parity(src, artifact, dataset=dataset, split=split.value, limit=limit,
                                    endpoint=endpoint)
             _print_parity(report)
+            record_parity(artifact, report, prompts_dir, split=split.value, limit=limit,
+                          dataset=dataset or src.config.dataset.version)
+            if not report.passed:
+                typer.secho(f"error: parity failed: {report.identical}/{report.n} predictions identical, under the "
+                            f"{REQUIRED_IDENTICAL:.0%} an export needs (recorded in {path.name}); do not ship it",
+                            fg=typer.colors.RED, err=True)
+                raise typer.Exit(3)
 
 
 def _print_parity(report: ParityReport) -> None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dspy
@@ -23,10 +24,12 @@ from dspy_logeval.runs.metric_keys import HEADLINE, metric_value
 from dspy_logeval.runs.metrics import compute_metrics
 from dspy_logeval.runs.record import SampleRecord
 from dspy_logeval.serve.analyzer import LogAnalyzer
-from dspy_logeval.serve.prompt_artifact import PromptArtifact
+from dspy_logeval.serve.prompt_artifact import PromptArtifact, now_iso, save_artifact
 from dspy_logeval.serve.session import production_analyzer
 
 COMPARED_METRICS = tuple(key.path for key in HEADLINE if key.name != "n_samples")
+REQUIRED_IDENTICAL = 0.99
+"""The share of identical predictions an export must reach before it ships (`export --verify` exits 3 below it)."""
 
 
 @dataclass
@@ -42,6 +45,17 @@ class ParityReport:
     @property
     def identical_share(self) -> float:
         return self.identical / self.n if self.n else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.n > 0 and self.identical_share >= REQUIRED_IDENTICAL
+
+    def record(self, *, dataset: str, split: str, limit: int | None) -> dict[str, Any]:
+        """What the artifact's provenance keeps of this check (`parity`)."""
+        return {"n": self.n, "identical": self.identical, "identical_share": round(self.identical_share, 4),
+                "required": REQUIRED_IDENTICAL, "passed": self.passed, "dataset": dataset, "split": split,
+                "limit": limit, "differences": {k: round(v, 4) for k, v in self.differences().items()},
+                "checked": now_iso()}
 
     def differences(self) -> dict[str, float]:
         """production − DSPy for each compared metric."""
@@ -86,3 +100,12 @@ def _compare(dspy_records: list[SampleRecord], prod_records: list[SampleRecord],
 
     return ParityReport(n=len(same), identical=sum(same), metrics_dspy=scored(dspy_records),
                         metrics_production=scored(prod_records), mismatches=mismatches)
+
+
+def record_parity(artifact: PromptArtifact, report: ParityReport, prompts_dir: Path, *, dataset: str, split: str,
+                  limit: int | None) -> PromptArtifact:
+    """Save ARTIFACT again with the parity check in its provenance, so whoever ships it can see it was proven."""
+    parity = report.record(dataset=dataset, split=split, limit=limit)
+    checked = artifact.model_copy(update={"provenance": {**artifact.provenance, "parity": parity}})
+    save_artifact(checked, prompts_dir)
+    return checked
