@@ -29,6 +29,17 @@ def test_cot_schema_bounds_reasoning() -> None:
     assert schema["properties"]["reasoning"]["maxLength"] == 600
 
 
+def test_free_text_signatures_get_room_for_an_instruction() -> None:
+    class Propose(dspy.Signature):  # shaped like MIPROv2's instruction proposer: no label field at all
+        task: str = dspy.InputField()
+        proposed_instruction: str = dspy.OutputField()
+        summary: str = dspy.OutputField()
+
+    props = response_format(Propose)["json_schema"]["schema"]["properties"]
+    assert props["proposed_instruction"]["maxLength"] == props["summary"]["maxLength"] == 1500
+    assert response_format(LogAnalysis)["json_schema"]["schema"]["properties"]["summary"]["maxLength"] == 200
+
+
 class _Recorder(dspy.BaseLM):
     def __init__(self) -> None:
         super().__init__(model="openai/recorder")

@@ -15,6 +15,9 @@ from dspy.adapters.json_adapter import _get_structured_outputs_response_format
 # Free-text fields are bounded so a looping small model stops instead of filling max_tokens.
 STRING_LIMITS = {"summary": 200, "component": 60, "reasoning": 600}
 DEFAULT_STRING_LIMIT = 200
+FREE_TEXT_LIMIT = 1500
+"""Strings of signatures with no label field at all: DSPy's own (MIPROv2's dataset and program descriptions,
+its proposed instructions), which a 200-character bound would cut mid-sentence."""
 # A component is `namespace/container` or a bare component name. llama.cpp ignores maxLength when a pattern is
 # given, so the pattern carries the length bound itself (a looping model must still stop).
 COMPONENT_PATTERN = "^[a-z0-9][a-z0-9.-]{0,29}(/[a-z0-9][a-z0-9.-]{0,29})?$"
@@ -24,10 +27,11 @@ def response_schema(signature: type[dspy.Signature]) -> dict[str, Any]:
     """The JSON schema of the signature's outputs: enums for Literals, bounded strings, all fields required."""
     model = _get_structured_outputs_response_format(signature, use_native_function_calling=False)
     schema: dict[str, Any] = model.model_json_schema()
+    labelled = any("enum" in prop for prop in schema.get("properties", {}).values())
     for name, prop in schema.get("properties", {}).items():
         prop.pop("title", None)
         if prop.get("type") == "string" and "enum" not in prop:
-            prop["maxLength"] = STRING_LIMITS.get(name, DEFAULT_STRING_LIMIT)
+            prop["maxLength"] = STRING_LIMITS.get(name, DEFAULT_STRING_LIMIT) if labelled else FREE_TEXT_LIMIT
         if name == "component":
             prop["pattern"] = COMPONENT_PATTERN
             prop.pop("maxLength")
