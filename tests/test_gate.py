@@ -145,6 +145,21 @@ def test_gate_against_production_without_its_run_uses_the_recorded_composite(tmp
     assert "was scored on golden-v1 (sha256 abc123): not comparable; score the run on" in other.output
 
 
+def test_a_baseline_differing_only_in_neutral_fields_is_reused(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    first = _good(runs, stamp="20250101-100000")
+    compiled = _bad(runs, exp="exp-bootstrap", stamp="20250102-120000")
+    patch_config(compiled, lineage={"compiled": "c.json", "compiled_from": "exp", "optimizer": "bootstrap"},
+                 config_experiment_id="exp-bootstrap")
+    config = json.loads((first.path / "config.json").read_text())["config"]
+    neutral = {"runtime": {**config.get("runtime", {}), "stall_timeout": 999.0}, "description": "older words",
+               "metrics": {**config.get("metrics", {}), "threshold": 0.7, "bootstrap_pass": ["root_cause"]}}
+    patch_config(first, **{f"config_{k}": v for k, v in neutral.items()})
+    assert baseline_of(compiled, runs).run_id == first.run_id      # timeouts and optimizer settings: same baseline
+    patch_config(first, config_llm_config={**config.get("llm_config", {}), "temperature": 0.9})
+    assert baseline_of(compiled, runs) is None                      # sampling changes predictions: not a baseline
+
+
 def test_gate_against_a_run_on_another_dataset_is_an_error(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     good, bad = _good(runs), _bad(runs)
