@@ -39,6 +39,19 @@ def require_tool(name: str) -> str:
     return path
 
 
+def interrupt(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """Ctrl-C PROCESS and return its exit code; one that ignores it is killed and the test fails (never hangs)."""
+    import signal
+
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(f"{process.args!r} was still running {timeout:.0f} s after SIGINT; killed")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

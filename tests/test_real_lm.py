@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from external_tools import interrupt
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
@@ -157,8 +157,7 @@ def test_lm_serve_answers_and_stops_on_ctrl_c() -> None:
                 "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 8, "temperature": 0})
             assert response.status_code == 200 and response.json()["choices"][0]["message"]["content"]
         finally:
-            proc.send_signal(signal.SIGINT)
-            code = proc.wait(timeout=60)
+            code = interrupt(proc, timeout=60)
     assert code == 0
     time.sleep(0.5)
     assert not port_in_use(port)

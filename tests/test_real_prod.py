@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MINI_GOLDEN
+from external_tools import interrupt
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -93,7 +94,6 @@ def test_api_on_the_embedded_model(tmp_path: Path, endpoint: Endpoint, record_pr
 def test_cli_promote_serve_and_production_evaluate(tmp_path: Path) -> None:
     """export → promote → prompts → `logeval serve` (uvicorn, embedded LM) → POST /v1/analyze → Ctrl-C."""
     import os
-    import signal
     import subprocess
     import sys
     import time
@@ -130,7 +130,6 @@ def test_cli_promote_serve_and_production_evaluate(tmp_path: Path) -> None:
         assert response.json()["prompt"]["name"] == "prod"
         assert httpx.post(f"http://127.0.0.1:{port}/v1/analyze", json={"logs": []}, timeout=30).status_code == 422
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        interrupt(proc, timeout=30)
         if proc.stdout is not None:
             proc.stdout.close()
